@@ -1,0 +1,175 @@
+/**
+ * The `Compactor` service: the database's background fiber, forked in the database's scope.
+ * It flushes immutable memtables to L0 tables (first, so writers do not stall), runs the
+ * compactions the picker asks for, and deletes files no live version names. A failure is kept
+ * as the database's background error: later writes fail with it, nothing acknowledged is lost,
+ * and a reopen recovers from the WAL and the manifest.
+ */
+import type { PlatformError } from "@effect/platform/Error"
+import { FileSystem } from "@effect/platform/FileSystem"
+import { Context, Effect, Layer, Option, type Scope } from "effect"
+import { Corruption as CorruptionError, type Corruption, type DbError } from "./errors.js"
+import { Manifest } from "./Manifest.js"
+import { Memtable } from "./Memtable.js"
+import { SstableStore } from "./SstableStore.js"
+import { DbConfig } from "./internal/dbConfig.js"
+import { DbStateTag } from "./internal/dbState.js"
+import { logFileName, tableFileName } from "./internal/fileNames.js"
+import { writeMemtable } from "./internal/flush.js"
+import { runCompaction } from "./internal/compaction/compactionJob.js"
+import { nextManualTask, startManualCompaction } from "./internal/compaction/manualRange.js"
+import { pickCompaction } from "./internal/compaction/pick.js"
+import { type CompactionTask, taskEdit } from "./internal/compaction/task.js"
+
+export interface Compactor {
+  /** Flushes the oldest immutable memtable; false when there is none. */
+  readonly flushOne: Effect.Effect<boolean, PlatformError>
+  /** Runs one compaction the policy asks for; false when there is nothing to do. */
+  readonly compactOne: Effect.Effect<boolean, Corruption | PlatformError>
+  /** Compacts everything overlapping [smallest, largest] (latin1 user keys) down to one level. */
+  readonly compactRange: (smallest?: string, largest?: string) => Effect.Effect<void, Corruption | PlatformError>
+  /** Deletes the table files no live version names. */
+  readonly deleteObsoleteFiles: Effect.Effect<void>
+}
+
+export const Compactor = Context.GenericTag<Compactor>("stratadb/Compactor")
+
+export const make: Effect.Effect<
+  Compactor,
+  never,
+  DbConfig | DbStateTag | Manifest | Memtable | SstableStore | FileSystem | Scope.Scope
+> = Effect.gen(function* () {
+  const config = yield* DbConfig
+  const state = yield* DbStateTag
+  const manifest = yield* Manifest
+  const memtable = yield* Memtable
+  const store = yield* SstableStore
+  const fs = yield* FileSystem
+
+  const flushLock = yield* Effect.makeSemaphore(1)
+  const compactionLock = yield* Effect.makeSemaphore(1)
+
+  const flushOne: Effect.Effect<boolean, PlatformError> = flushLock.withPermits(1)(Effect.gen(function* () {
+    const immutables = memtable.immutables()
+    const oldest = immutables[0]
+    if (oldest === undefined) return false
+    const meta = yield* writeMemtable(oldest, { store, manifest }, state.snapshotSequences())
+    const nextLog = immutables[1]?.logNumber ?? memtable.mutable().logNumber
+    yield* manifest.logAndApply({
+      newFiles: meta === undefined ? [] : [{ level: 0, meta }],
+      logNumber: nextLog,
+      lastSequence: state.lastSequence
+    })
+    memtable.dropOldestImmutable(oldest)
+    state.flushes++
+    state.flushBytesWritten += meta?.size ?? 0
+    yield* fs.remove(config.file(logFileName(oldest.logNumber))).pipe(Effect.ignore)
+    state.notifyChange()
+    return true
+  }))
+
+  /** Flushes what waits while a long compaction runs, so writers do not stall behind it. */
+  const flushPending: Effect.Effect<void, PlatformError> = Effect.suspend(() =>
+    memtable.immutables().length === 0 ? Effect.void : Effect.asVoid(flushOne)
+  )
+
+  /** Runs a task and installs its result. */
+  const execute = (task: CompactionTask): Effect.Effect<void, Corruption | PlatformError> =>
+    Effect.gen(function* () {
+      if (task.trivialMove) {
+        yield* manifest.logAndApply(taskEdit(task, task.inputs))
+      } else {
+        const outcome = yield* runCompaction(task, {
+          store,
+          newFileNumber: manifest.newFileNumber,
+          snapshots: state.snapshotSequences(),
+          oldestReader: state.oldestSnapshot(),
+          between: flushPending
+        })
+        yield* manifest.logAndApply(taskEdit(task, outcome.outputs))
+        state.compactionBytesRead += outcome.bytesRead
+        state.compactionBytesWritten += outcome.bytesWritten
+      }
+      state.compactions++
+      yield* deleteObsoleteFiles
+      state.notifyChange()
+    })
+
+  const compactionConfig = config.options
+  const pointers = () => [...manifest.compactPointers()].map(([level, p]) => ({ level, key: p.key, seq: p.seq }))
+
+  const compactOne: Effect.Effect<boolean, Corruption | PlatformError> = compactionLock.withPermits(1)(
+    Effect.suspend(() => {
+      const task = pickCompaction(manifest.current(), compactionConfig, { compactPointers: pointers() })
+      return Option.isNone(task) ? Effect.succeed(false) : Effect.as(execute(task.value), true)
+    })
+  )
+
+  const compactRange = (smallest?: string, largest?: string): Effect.Effect<void, Corruption | PlatformError> =>
+    Effect.gen(function* () {
+      let manual = startManualCompaction(smallest, largest)
+      while (true) {
+        const step = yield* compactionLock.withPermits(1)(
+          Effect.suspend(() => {
+            const next = nextManualTask(manifest.current(), compactionConfig, manual)
+            return Option.isNone(next.task) ? Effect.succeed(next) : Effect.as(execute(next.task.value), next)
+          })
+        )
+        manual = step.manual
+        if (Option.isNone(step.task)) return
+      }
+    })
+
+  const deleteObsoleteFiles: Effect.Effect<void> = Effect.suspend(() => {
+    const obsolete = manifest.obsoleteTables()
+    if (obsolete.length === 0) return Effect.void
+    return Effect.forEach(
+      obsolete,
+      (n) => store.evict(n).pipe(Effect.zipRight(fs.remove(config.file(tableFileName(n)))), Effect.ignore),
+      { discard: true }
+    ).pipe(Effect.zipRight(Effect.sync(() => manifest.forgetTables(obsolete))))
+  })
+
+  const step: Effect.Effect<boolean, DbError> = Effect.gen(function* () {
+    if (yield* flushOne) return true
+    if (config.options.backgroundCompaction && (yield* compactOne)) return true
+    yield* deleteObsoleteFiles
+    return false
+  })
+
+  const loop: Effect.Effect<never> = Effect.gen(function* () {
+    while (true) {
+      state.resetWork()
+      const worked = yield* step
+      if (!worked) yield* state.awaitWork()
+    }
+  }).pipe(
+    Effect.catchAll((error) => remember(error)),
+    Effect.catchAllDefect((defect) =>
+      Effect.logError("stratadb: background work died", defect).pipe(
+        Effect.zipRight(
+          remember(new CorruptionError({ file: "", offset: 0, description: `background work died: ${String(defect)}` }))
+        )
+      )
+    )
+  )
+
+  /** Keeps the first background error, wakes stalled writers, and stops background work. */
+  function remember(error: DbError): Effect.Effect<never> {
+    return Effect.suspend(() => {
+      if (state.backgroundError === undefined) state.backgroundError = error
+      state.notifyChange()
+      return Effect.never
+    })
+  }
+
+  yield* Effect.forkScoped(loop)
+
+  return Compactor.of({ flushOne, compactOne, compactRange, deleteObsoleteFiles })
+})
+
+export const layer: Layer.Layer<
+  Compactor,
+  never,
+  DbConfig | DbStateTag | Manifest | Memtable | SstableStore | FileSystem
+> = Layer.scoped(Compactor, make)

@@ -1,0 +1,217 @@
+/**
+ * The `Manifest` service (LevelDB's VersionSet): the current `Version` of the table tree, the
+ * counters that must survive a restart (next file number, WAL log number, last sequence), and the
+ * MANIFEST log of version edits behind them. Format: doc/manifest_format.md.
+ *
+ * Every change is an edit appended to the manifest and synced before it takes effect
+ * (`logAndApply`). Readers `acquire` the version they read so that the files it names are not
+ * deleted under them; `obsoleteTables` lists the tables no live version names any more.
+ */
+import type { PlatformError } from "@effect/platform/Error"
+import { FileSystem, type File } from "@effect/platform/FileSystem"
+import { Context, Effect, Layer, Scope, Exit } from "effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import { Corruption } from "./errors.js"
+import { DbConfig } from "./internal/dbConfig.js"
+import { replaceFileAtomically } from "./internal/fileIo.js"
+import { currentFileName, manifestFileName, tempFileName } from "./internal/fileNames.js"
+import { LogWriter } from "./internal/wal/logWriter.js"
+import { readLog } from "./internal/wal/logReader.js"
+import * as V from "./internal/version/version.js"
+import { decodeVersionEdit, encodeVersionEdit, type VersionEdit } from "./internal/version/versionEdit.js"
+
+export interface CompactPointer {
+  readonly key: string
+  readonly seq: number
+}
+
+export interface Manifest {
+  /** The current version. */
+  readonly current: () => V.Version
+  /** WALs numbered below this are fully in tables. */
+  readonly logNumber: () => number
+  /** The last sequence recorded in the manifest. */
+  readonly lastSequence: () => number
+  readonly compactPointers: () => ReadonlyMap<number, CompactPointer>
+  /** Allocates a file number. */
+  readonly newFileNumber: () => number
+  /** Makes sure later allocations stay above `n` (files found on disk). */
+  readonly markFileNumberUsed: (n: number) => void
+  /** Reads CURRENT and replays its manifest; false when the directory holds no database yet. */
+  readonly recover: Effect.Effect<boolean, Corruption | PlatformError>
+  /** Starts a fresh manifest holding the whole current state and points CURRENT at it. */
+  readonly startNewManifest: (state: { logNumber: number; lastSequence: number }) => Effect.Effect<void, PlatformError>
+  /** Appends the edit to the manifest, syncs it, then installs the next version. */
+  readonly logAndApply: (edit: VersionEdit) => Effect.Effect<V.Version, PlatformError>
+  /** Pins the current version for a reader; `release` unpins it. */
+  readonly acquire: () => V.Version
+  readonly release: (version: V.Version) => void
+  /** Tables known on disk that neither the current nor any pinned version names. */
+  readonly obsoleteTables: () => Array<number>
+  /** Forgets tables once their files are deleted. */
+  readonly forgetTables: (numbers: ReadonlyArray<number>) => void
+  /** The manifest file number in use. */
+  readonly manifestNumber: () => number
+}
+
+export const Manifest = Context.GenericTag<Manifest>("stratadb/Manifest")
+
+export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.Scope> = Effect.gen(function* () {
+  const config = yield* DbConfig
+  const fs = yield* FileSystem
+  const outerScope = yield* Scope.Scope
+  const lock = yield* Effect.makeSemaphore(1)
+
+  let version = V.empty(config.options.numLevels)
+  let logNumber = 0
+  let nextFileNumber = 2
+  let lastSequence = 0
+  let manifestNumber = 0
+  const compactPointers = new Map<number, CompactPointer>()
+  const pinned = new Map<V.Version, number>()
+  const knownTables = new Set<number>()
+
+  let writer: LogWriter | undefined
+  let file: File | undefined
+  let fileScope: Scope.CloseableScope | undefined
+
+  const apply = (edit: VersionEdit) => {
+    version = V.applyEdit(version, edit)
+    if (edit.logNumber !== undefined) logNumber = edit.logNumber
+    if (edit.nextFileNumber !== undefined) nextFileNumber = Math.max(nextFileNumber, edit.nextFileNumber)
+    if (edit.lastSequence !== undefined) lastSequence = Math.max(lastSequence, edit.lastSequence)
+    for (const p of edit.compactPointers ?? []) compactPointers.set(p.level, { key: p.key, seq: p.seq })
+    for (const f of edit.newFiles ?? []) knownTables.add(f.meta.number)
+  }
+
+  const snapshotEdit = (): VersionEdit => ({
+    comparator: "stratadb.bytewise",
+    logNumber,
+    nextFileNumber,
+    lastSequence,
+    compactPointers: [...compactPointers].map(([level, p]) => ({ level, key: p.key, seq: p.seq })),
+    newFiles: version.levels.flatMap((files, level) => files.map((meta) => ({ level, meta })))
+  })
+
+  const recover = Effect.gen(function* () {
+    const currentPath = config.file(currentFileName)
+    if (!(yield* fs.exists(currentPath))) return false
+    const current = (yield* fs.readFileString(currentPath)).trim()
+    const m = /^MANIFEST-(\d+)$/.exec(current)
+    if (m === null) {
+      return yield* new Corruption({ file: currentFileName, offset: 0, description: `CURRENT names ${JSON.stringify(current)}` })
+    }
+    const bytes = yield* fs.readFile(config.file(current))
+    const log = readLog(bytes)
+    if (log.end === "corrupt") {
+      return yield* new Corruption({
+        file: current,
+        offset: log.corruptOffset ?? 0,
+        description: log.description ?? "bad manifest record"
+      })
+    }
+    if (log.records.length === 0) {
+      return yield* new Corruption({ file: current, offset: 0, description: "manifest holds no version" })
+    }
+    for (const record of log.records) {
+      const edit = yield* Effect.try({
+        try: () => decodeVersionEdit(record),
+        catch: (e) => new Corruption({ file: current, offset: 0, description: `bad version edit: ${String(e)}` })
+      })
+      if (edit.comparator !== undefined && edit.comparator !== "stratadb.bytewise") {
+        return yield* new Corruption({ file: current, offset: 0, description: `unknown comparator ${edit.comparator}` })
+      }
+      yield* Effect.try({
+        try: () => apply(edit),
+        catch: (e) => new Corruption({ file: current, offset: 0, description: `edit does not apply: ${String(e)}` })
+      })
+    }
+    manifestNumber = Number(m[1])
+    nextFileNumber = Math.max(nextFileNumber, manifestNumber + 1)
+    return true
+  })
+
+  const closeFile = Effect.suspend(() => {
+    const s = fileScope
+    fileScope = undefined
+    file = undefined
+    writer = undefined
+    return s === undefined ? Effect.void : Scope.close(s, Exit.void)
+  })
+
+  const startNewManifest = (state: { logNumber: number; lastSequence: number }): Effect.Effect<void, PlatformError> =>
+    lock.withPermits(1)(
+      Effect.gen(function* () {
+        logNumber = state.logNumber
+        lastSequence = Math.max(lastSequence, state.lastSequence)
+        const number = nextFileNumber++
+        const name = manifestFileName(number)
+        const scope = yield* Scope.fork(outerScope, ExecutionStrategy.sequential)
+        const handle = yield* fs.open(config.file(name), { flag: "w" }).pipe(Scope.extend(scope))
+        const w = new LogWriter(0)
+        yield* handle.writeAll(w.frame(encodeVersionEdit(snapshotEdit())))
+        yield* handle.sync
+        yield* replaceFileAtomically(
+          config.file(currentFileName),
+          config.file(tempFileName(number)),
+          new TextEncoder().encode(`${name}\n`)
+        ).pipe(Effect.provideService(FileSystem, fs))
+        yield* closeFile
+        fileScope = scope
+        file = handle
+        writer = w
+        manifestNumber = number
+      })
+    )
+
+  const logAndApply = (edit: VersionEdit): Effect.Effect<V.Version, PlatformError> =>
+    lock.withPermits(1)(
+      Effect.gen(function* () {
+        const full: VersionEdit = { ...edit, nextFileNumber, lastSequence: Math.max(lastSequence, edit.lastSequence ?? 0) }
+        if (file === undefined || writer === undefined) {
+          return yield* Effect.dieMessage("manifest not started")
+        }
+        yield* file.writeAll(writer.frame(encodeVersionEdit(full)))
+        yield* file.sync
+        apply(full)
+        return version
+      })
+    )
+
+  yield* Effect.addFinalizer(() => closeFile)
+
+  return Manifest.of({
+    current: () => version,
+    logNumber: () => logNumber,
+    lastSequence: () => lastSequence,
+    compactPointers: () => compactPointers,
+    newFileNumber: () => nextFileNumber++,
+    markFileNumberUsed: (n) => {
+      if (n >= nextFileNumber) nextFileNumber = n + 1
+    },
+    recover,
+    startNewManifest,
+    logAndApply,
+    acquire: () => {
+      const v = version
+      pinned.set(v, (pinned.get(v) ?? 0) + 1)
+      return v
+    },
+    release: (v) => {
+      const n = (pinned.get(v) ?? 1) - 1
+      if (n <= 0) pinned.delete(v)
+      else pinned.set(v, n)
+    },
+    obsoleteTables: () => {
+      const live = V.liveFiles(version)
+      for (const v of pinned.keys()) for (const n of V.liveFiles(v)) live.add(n)
+      return [...knownTables].filter((n) => !live.has(n))
+    },
+    forgetTables: (numbers) => {
+      for (const n of numbers) knownTables.delete(n)
+    },
+    manifestNumber: () => manifestNumber
+  })
+})
+
+export const layer: Layer.Layer<Manifest, never, DbConfig | FileSystem> = Layer.scoped(Manifest, make)

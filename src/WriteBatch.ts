@@ -1,0 +1,47 @@
+/**
+ * A write batch: puts and deletes applied atomically by `Db.write`. Build it with
+ * `WriteBatch.make().put("a", "1").delete("b")`. Keys and values are taken as given and validated
+ * when the batch is written: a bad entry fails the whole batch and nothing is written.
+ */
+import type { Bytes } from "./Db.js"
+
+export interface BatchOp {
+  readonly kind: "put" | "delete"
+  readonly key: Bytes
+  readonly value: Bytes | undefined
+}
+
+export class WriteBatch {
+  private readonly _ops: Array<BatchOp> = []
+
+  /** An empty batch. */
+  static make(): WriteBatch {
+    return new WriteBatch()
+  }
+
+  put(key: Bytes, value: Bytes): this {
+    this._ops.push({ kind: "put", key, value })
+    return this
+  }
+
+  delete(key: Bytes): this {
+    this._ops.push({ kind: "delete", key, value: undefined })
+    return this
+  }
+
+  clear(): this {
+    this._ops.length = 0
+    return this
+  }
+
+  get length(): number {
+    return this._ops.length
+  }
+
+  get ops(): ReadonlyArray<BatchOp> {
+    return this._ops
+  }
+}
+
+/** Alias for symmetry with the other modules: `WriteBatch.make()`. */
+export const make = (): WriteBatch => WriteBatch.make()

@@ -1,0 +1,12 @@
+/**
+ * stratadb: an embedded log-structured merge-tree key-value store for Effect.
+ */
+export { Db } from "./Db.js"
+export type { Bytes, DbService, Entry, ReadOptions, ScanOptions, Snapshot, WriteOptions } from "./Db.js"
+export { WriteBatch } from "./WriteBatch.js"
+export * from "./errors.js"
+export type { CompactionStrategy, DbOptions } from "./Options.js"
+export { defaults as defaultOptions } from "./Options.js"
+export type { DbStats, LevelStats } from "./Stats.js"
+export * as MemoryFileSystem from "./MemoryFileSystem.js"
+export * as NodeSyncFileSystem from "./NodeSyncFileSystem.js"

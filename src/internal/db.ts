@@ -1,0 +1,263 @@
+/**
+ * Opening a database: the services composed, recovery, the background fiber, and the public
+ * operations on top. Closing the scope closes everything in reverse: new operations fail with
+ * `DbClosed`, the write in progress finishes, the background fiber stops, files close, the
+ * LOCK is released.
+ */
+import { FileSystem } from "@effect/platform/FileSystem"
+import { Path } from "@effect/platform/Path"
+import { Context, Effect, Layer, Option, type Scope } from "effect"
+import * as Compactor from "../Compactor.js"
+import type { Bytes, DbService, ReadOptions, Snapshot, WriteOptions } from "../Db.js"
+import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
+import * as Manifest from "../Manifest.js"
+import * as Memtable from "../Memtable.js"
+import { resolve, type DbOptions } from "../Options.js"
+import * as SstableStore from "../SstableStore.js"
+import type { DbStats } from "../Stats.js"
+import * as Wal from "../Wal.js"
+import type { WriteBatch } from "../WriteBatch.js"
+import { DbConfig } from "./dbConfig.js"
+import { DbState, DbStateTag } from "./dbState.js"
+import { lockFileName } from "./fileNames.js"
+import { acquireLock } from "./lock.js"
+import { makePointRead } from "./pointRead.js"
+import { recover } from "./recovery.js"
+import { makeScan } from "./scan.js"
+import { checkWriteOptions, resolveDelete, resolveKey, resolvePut } from "./validate.js"
+import { levelBytes } from "./version/version.js"
+import type { ResolvedOp } from "./wal/batchCodec.js"
+import { makeWriter } from "./writer.js"
+import { compactionScores } from "./compaction/pick.js"
+
+export const makeDb = (
+  options: DbOptions
+): Effect.Effect<DbService, DbError, FileSystem | Path | Scope.Scope> =>
+  Effect.gen(function* () {
+    const resolved = yield* resolve(options)
+    const fs = yield* FileSystem
+    const path = yield* Path
+    const directory = path.resolve(resolved.directory)
+    yield* fs.makeDirectory(directory, { recursive: true })
+    yield* acquireLock(directory, path.join(directory, lockFileName))
+
+    const state = new DbState()
+    const base = Layer.mergeAll(
+      Layer.succeed(DbConfig, { options: resolved, directory, file: (name: string) => path.join(directory, name) }),
+      Layer.succeed(DbStateTag, state)
+    )
+    const services = Layer.mergeAll(Manifest.layer, Wal.layer, Memtable.layer, SstableStore.layer).pipe(
+      Layer.provideMerge(base)
+    )
+    const context = yield* Layer.build(services)
+    yield* recover.pipe(Effect.provide(context))
+    const compactorContext = yield* Layer.build(Compactor.layer).pipe(Effect.provide(context))
+
+    const manifest = Context.get(context, Manifest.Manifest)
+    const wal = Context.get(context, Wal.Wal)
+    const memtable = Context.get(context, Memtable.Memtable)
+    const store = Context.get(context, SstableStore.SstableStore)
+    const compactor = Context.get(compactorContext, Compactor.Compactor)
+
+    const writer = makeWriter({ options: resolved, state, wal, memtable, manifest })
+    const pointRead = makePointRead({ state, memtable, manifest, store })
+
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        state.closed = true
+        state.notifyChange()
+        return writer.idle
+      })
+    )
+
+    const closed = (method: string) => Effect.fail(new DbClosed({ method }))
+
+    const readSequence = (method: string, options: ReadOptions | undefined): number | InvalidArgument => {
+      const snapshot = options?.snapshot
+      if (snapshot === undefined) return state.visibleSequence
+      if (typeof snapshot !== "object" || snapshot === null || typeof snapshot.sequence !== "number") {
+        return new InvalidArgument({ method, description: "options.snapshot must be a snapshot of this database" })
+      }
+      if (!state.snapshots.has(snapshot.sequence)) {
+        return new InvalidArgument({ method, description: "the snapshot was released" })
+      }
+      return snapshot.sequence
+    }
+
+    const get = (key: Bytes, options?: ReadOptions) =>
+      Effect.suspend((): Effect.Effect<Option.Option<Uint8Array>, DbError> => {
+        if (state.closed) return closed("get")
+        const k = resolveKey("get", key, resolved.maxKeySize)
+        if (typeof k !== "string") return Effect.fail(k)
+        const seq = readSequence("get", options)
+        if (typeof seq !== "number") return Effect.fail(seq)
+        return pointRead(k, seq)
+      })
+
+    const getMany = (keys: ReadonlyArray<Bytes>, options?: ReadOptions) =>
+      Effect.suspend((): Effect.Effect<Array<Option.Option<Uint8Array>>, DbError> => {
+        if (state.closed) return closed("getMany")
+        if (!Array.isArray(keys)) {
+          return Effect.fail(new InvalidArgument({ method: "getMany", description: "keys must be an array" }))
+        }
+        const resolvedKeys: Array<string> = []
+        for (const key of keys) {
+          const k = resolveKey("getMany", key, resolved.maxKeySize)
+          if (typeof k !== "string") return Effect.fail(k)
+          resolvedKeys.push(k)
+        }
+        const seq = readSequence("getMany", options)
+        if (typeof seq !== "number") return Effect.fail(seq)
+        return Effect.forEach(resolvedKeys, (k) => pointRead(k, seq))
+      })
+
+    const put = (key: Bytes, value: Bytes, options?: WriteOptions) =>
+      Effect.suspend(() => {
+        const bad = checkWriteOptions("put", options)
+        if (bad !== undefined) return Effect.fail(bad)
+        const op = resolvePut("put", key, value, resolved.maxKeySize, resolved.maxValueSize)
+        if (op instanceof InvalidArgument) return Effect.fail(op)
+        return writer.write([op], options?.sync === true)
+      })
+
+    const del = (key: Bytes, options?: WriteOptions) =>
+      Effect.suspend(() => {
+        const bad = checkWriteOptions("delete", options)
+        if (bad !== undefined) return Effect.fail(bad)
+        const op = resolveDelete("delete", key, resolved.maxKeySize)
+        if (op instanceof InvalidArgument) return Effect.fail(op)
+        return writer.write([op], options?.sync === true)
+      })
+
+    const write = (batch: WriteBatch, options?: WriteOptions) =>
+      Effect.suspend(() => {
+        const bad = checkWriteOptions("write", options)
+        if (bad !== undefined) return Effect.fail(bad)
+        if (batch === null || typeof batch !== "object" || !Array.isArray((batch as WriteBatch).ops)) {
+          return Effect.fail(new InvalidArgument({ method: "write", description: "batch must be a WriteBatch" }))
+        }
+        const ops: Array<ResolvedOp> = []
+        for (const op of batch.ops) {
+          const r =
+            op.kind === "put"
+              ? resolvePut("write", op.key, op.value, resolved.maxKeySize, resolved.maxValueSize)
+              : op.kind === "delete"
+                ? resolveDelete("write", op.key, resolved.maxKeySize)
+                : new InvalidArgument({ method: "write", description: `unknown batch operation ${String(op.kind)}` })
+          if (r instanceof InvalidArgument) return Effect.fail(r)
+          ops.push(r)
+        }
+        if (ops.length === 0) return state.closed ? closed("write") : Effect.void
+        return writer.write(ops, options?.sync === true)
+      })
+
+    const snapshot: Effect.Effect<Snapshot, DbError, Scope.Scope> = Effect.acquireRelease(
+      Effect.suspend(() => {
+        if (state.closed) return closed("snapshot")
+        const sequence = state.visibleSequence
+        state.pinSequence(sequence)
+        return Effect.succeed<Snapshot>({ sequence })
+      }),
+      (s) => Effect.sync(() => state.unpinSequence(s.sequence))
+    )
+
+    /** Waits until every memtable frozen so far is in a table. */
+    const awaitFlushed = (target: number): Effect.Effect<void, DbError> =>
+      Effect.suspend(() => {
+        if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
+        const pendingOldest = memtable.immutables()[0]
+        if (pendingOldest === undefined || pendingOldest.logNumber > target) return Effect.void
+        if (state.closed) return closed("flush")
+        state.signalWork()
+        return state.awaitChange().pipe(Effect.zipRight(awaitFlushed(target)))
+      })
+
+    const flush: Effect.Effect<void, DbError> = Effect.suspend(() => {
+      if (state.closed) return closed("flush")
+      return writer.rotate.pipe(
+        Effect.zipRight(
+          Effect.suspend(() => {
+            const imms = memtable.immutables()
+            return imms.length === 0 ? Effect.void : awaitFlushed(imms[imms.length - 1]!.logNumber)
+          })
+        )
+      )
+    })
+
+    const stats: Effect.Effect<DbStats, DbError> = Effect.suspend(() => {
+      if (state.closed) return closed("stats")
+      const version = manifest.current()
+      const scores = compactionScores(version, resolved)
+      const walBytes = wal.bytesWritten()
+      const written = walBytes + state.flushBytesWritten + state.compactionBytesWritten
+      return Effect.succeed<DbStats>({
+        levels: version.levels.map((files, level) => ({
+          level,
+          tables: files.length,
+          bytes: levelBytes(files),
+          score: scores[level] ?? 0
+        })),
+        memtableBytes: memtable.bytes(),
+        immutableMemtables: memtable.immutables().length,
+        lastSequence: state.visibleSequence,
+        userBytesWritten: state.userBytesWritten,
+        walBytesWritten: walBytes,
+        flushBytesWritten: state.flushBytesWritten,
+        compactionBytesWritten: state.compactionBytesWritten,
+        compactionBytesRead: state.compactionBytesRead,
+        writeAmplification: state.userBytesWritten === 0 ? 0 : written / state.userBytesWritten,
+        flushes: state.flushes,
+        compactions: state.compactions,
+        stallMicros: state.stallMicros,
+        slowdowns: state.slowdowns,
+        blockCache: {
+          hits: store.blockCache.hits,
+          misses: store.blockCache.misses,
+          usage: store.blockCache.usage,
+          capacity: store.blockCache.capacity
+        },
+        openTables: store.openTables(),
+        bloomChecks: store.counters.bloomChecks,
+        bloomNegatives: store.counters.bloomNegatives,
+        tableReads: state.tableReads,
+        gets: state.gets
+      })
+    })
+
+    const scan = makeScan({
+      options: resolved,
+      state,
+      memtable,
+      manifest,
+      store,
+      readSequence: (o) => readSequence("scan", o)
+    })
+
+    const compactRange = (start?: Bytes, end?: Bytes): Effect.Effect<void, DbError> =>
+      Effect.suspend(() => {
+        if (state.closed) return closed("compactRange")
+        const lo = start === undefined ? undefined : resolveKey("compactRange", start, Number.MAX_SAFE_INTEGER)
+        const hi = end === undefined ? undefined : resolveKey("compactRange", end, Number.MAX_SAFE_INTEGER)
+        if (lo instanceof InvalidArgument) return Effect.fail(lo)
+        if (hi instanceof InvalidArgument) return Effect.fail(hi)
+        if (lo !== undefined && hi !== undefined && lo > hi) {
+          return Effect.fail(new InvalidArgument({ method: "compactRange", description: "start is after end" }))
+        }
+        // Whatever is in memtables goes to tables first, so the range compacts completely.
+        return flush.pipe(Effect.zipRight(compactor.compactRange(lo, hi)))
+      })
+
+    return {
+      get,
+      getMany,
+      put,
+      delete: del,
+      write,
+      scan,
+      snapshot,
+      flush,
+      compactRange,
+      stats
+    } satisfies DbService
+  })
+

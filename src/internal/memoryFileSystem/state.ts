@@ -1,0 +1,102 @@
+/**
+ * The whole state of one in-memory filesystem: the tree, the open handles, the armed faults and
+ * the counters; and the two events that act on all of it, a fault check and a crash.
+ */
+import type { CrashOptions, FaultOp } from "../../MemoryFileSystem.js"
+import { errnoError } from "./errno.js"
+import { FileContent } from "./fileContent.js"
+import { Faults } from "./faults.js"
+import type { MemoryFile } from "./memoryFile.js"
+import type { DirectoryNode, FileNode } from "./tree.js"
+import { walkFiles } from "./tree.js"
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+const seededRandom = (seed: number): (() => number) => {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export class MemoryState {
+  readonly root: DirectoryNode
+  readonly handles = new Set<MemoryFile>()
+  readonly faults = new Faults()
+  syncCount = 0
+  private nextIno = 1
+  private nextFd = 3
+  private nextTemp = 0
+
+  constructor() {
+    this.root = this.newDirectory(0o755)
+  }
+
+  newFile(mode = 0o644): FileNode {
+    const now = Date.now()
+    return {
+      _tag: "File",
+      ino: this.nextIno++,
+      mode: 0o100000 | (mode & 0o7777),
+      uid: 0,
+      gid: 0,
+      atimeMs: now,
+      mtimeMs: now,
+      birthtimeMs: now,
+      content: new FileContent(),
+      nlink: 1
+    }
+  }
+
+  newDirectory(mode = 0o755): DirectoryNode {
+    const now = Date.now()
+    return {
+      _tag: "Directory",
+      ino: this.nextIno++,
+      mode: 0o40000 | (mode & 0o7777),
+      uid: 0,
+      gid: 0,
+      atimeMs: now,
+      mtimeMs: now,
+      birthtimeMs: now,
+      entries: new Map()
+    }
+  }
+
+  descriptor(): number {
+    return this.nextFd++
+  }
+
+  /** A fresh six-character name suffix for temporary files and directories. */
+  tempSuffix(): string {
+    return (this.nextTemp++).toString(36).padStart(6, "0")
+  }
+
+  /**
+   * Throws the errno of the first armed fault that fires for this call. `where` is the path or
+   * descriptor named in the error, `path` the normalized path faults match on; `other` is the
+   * second path of a rename.
+   */
+  checkFault(
+    op: FaultOp,
+    method: string,
+    syscall: string,
+    where: string | number,
+    path: string,
+    other?: { readonly where: string; readonly path: string }
+  ): void {
+    const code = this.faults.check(op, path, other?.path)
+    if (code !== undefined) throw errnoError(code, method, syscall, where, other?.where)
+  }
+
+  crash(options?: CrashOptions): void {
+    for (const handle of this.handles) handle.kill()
+    this.handles.clear()
+    const random = options?.tornWrites === true ? seededRandom(options.seed ?? (Math.random() * 2 ** 32)) : undefined
+    const keepTail = random === undefined ? () => 0 : (tail: number) => Math.floor(random() * (tail + 1))
+    walkFiles(this.root, "/", (_, file) => file.content.revert(keepTail))
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * A memtable: the newest writes, in memory. A `Map` from user key to its version chain gives
+ * O(1) inserts and point reads; the sorted order that flushes and scans need is built on demand
+ * (and cached until a new key arrives). Every version is kept, so snapshots and iterators opened
+ * earlier read consistently; the flush drops what no snapshot needs.
+ */
+import type { Kind } from "../key/internalKey.js"
+import { MemEntry, visibleAt } from "./memEntry.js"
+
+/** Bookkeeping bytes charged per entry on top of key and value (map slot, chain node, sequence). */
+export const ENTRY_OVERHEAD = 48
+
+export class Memtable {
+  private readonly map = new Map<string, MemEntry>()
+  /** Distinct keys in insertion order. */
+  private readonly keys: Array<string> = []
+  private sorted: Array<string> | undefined = undefined
+  private _bytes = 0
+  private _entries = 0
+  private _minSeq = Number.POSITIVE_INFINITY
+  private _maxSeq = 0
+
+  /** @param logNumber the WAL that holds this memtable's writes. */
+  constructor(readonly logNumber: number) {}
+
+  add(key: string, seq: number, kind: Kind, value: Uint8Array): void {
+    const older = this.map.get(key)
+    if (older === undefined) {
+      this.keys.push(key)
+      this.sorted = undefined
+    }
+    this.map.set(key, new MemEntry(seq, kind, value, older))
+    this._bytes += key.length + value.byteLength + ENTRY_OVERHEAD
+    this._entries++
+    if (seq < this._minSeq) this._minSeq = seq
+    if (seq > this._maxSeq) this._maxSeq = seq
+  }
+
+  /** The newest version of `key` with sequence <= seq. */
+  get(key: string, seq: number): MemEntry | undefined {
+    return visibleAt(this.map.get(key), seq)
+  }
+
+  /** The whole version chain of `key`, newest first. */
+  chain(key: string): MemEntry | undefined {
+    return this.map.get(key)
+  }
+
+  /** Distinct keys sorted (cached until a new key is added); the array is never mutated later. */
+  sortedKeys(): ReadonlyArray<string> {
+    if (this.sorted === undefined) this.sorted = this.keys.slice().sort()
+    return this.sorted
+  }
+
+  /** Distinct keys in insertion order (a copy), for an incremental sort off the hot path. */
+  unsortedKeys(): ReadonlyArray<string> {
+    return this.keys.slice()
+  }
+
+  /** Installs a sorted key array computed elsewhere (only if no key arrived meanwhile). */
+  setSortedKeys(sorted: Array<string>): void {
+    if (sorted.length === this.keys.length) this.sorted = sorted
+  }
+
+  get approximateBytes(): number {
+    return this._bytes
+  }
+  get entries(): number {
+    return this._entries
+  }
+  get distinctKeys(): number {
+    return this.keys.length
+  }
+  get isEmpty(): boolean {
+    return this._entries === 0
+  }
+  get minSeq(): number {
+    return this._minSeq
+  }
+  get maxSeq(): number {
+    return this._maxSeq
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Opening a database directory: replay CURRENT's manifest, then every WAL the manifest does not
+ * cover, into a memtable that is written to an L0 table; start a fresh manifest and WAL; delete
+ * what no longer belongs (old logs and manifests, orphan tables from an interrupted flush or
+ * compaction, temporary files). Nothing acknowledged is lost: old files are deleted only after
+ * the new manifest that makes them unnecessary is synced.
+ */
+import type { PlatformError } from "@effect/platform/Error"
+import { FileSystem } from "@effect/platform/FileSystem"
+import { Effect } from "effect"
+import { Corruption } from "../errors.js"
+import { Manifest } from "../Manifest.js"
+import { Memtable } from "../Memtable.js"
+import { SstableStore } from "../SstableStore.js"
+import { Wal } from "../Wal.js"
+import { DbConfig } from "./dbConfig.js"
+import { DbStateTag } from "./dbState.js"
+import { logFileName, parseFileName, type ParsedFileName } from "./fileNames.js"
+import { writeMemtable } from "./flush.js"
+import { Memtable as Table } from "./memtable/memtable.js"
+import { liveFiles } from "./version/version.js"
+import { BatchFormatError, DecodeError, decodeBatch } from "./wal/batchCodec.js"
+
+export const recover: Effect.Effect<
+  void,
+  Corruption | PlatformError,
+  DbConfig | DbStateTag | Manifest | Wal | Memtable | SstableStore | FileSystem
+> = Effect.gen(function* () {
+  const config = yield* DbConfig
+  const state = yield* DbStateTag
+  const manifest = yield* Manifest
+  const wal = yield* Wal
+  const memtable = yield* Memtable
+  const store = yield* SstableStore
+  const fs = yield* FileSystem
+
+  yield* manifest.recover
+  const files: Array<{ name: string; parsed: ParsedFileName }> = []
+  for (const name of yield* fs.readDirectory(config.directory)) {
+    const parsed = parseFileName(name)
+    if (parsed === undefined) continue
+    files.push({ name, parsed })
+    manifest.markFileNumberUsed(parsed.number)
+  }
+
+  const onDisk = new Set(files.filter((f) => f.parsed.kind === "table").map((f) => f.parsed.number))
+  for (const n of liveFiles(manifest.current())) {
+    if (!onDisk.has(n)) {
+      return yield* new Corruption({ file: `${String(n).padStart(6, "0")}.sst`, offset: 0, description: "table named by the manifest is missing" })
+    }
+  }
+
+  const logs = files
+    .filter((f) => f.parsed.kind === "log" && f.parsed.number >= manifest.logNumber())
+    .map((f) => f.parsed.number)
+    .sort((a, b) => a - b)
+  let last = manifest.lastSequence()
+  const recovered = new Table(0)
+  for (const n of logs) {
+    const records = yield* wal.replay(n)
+    for (const record of records) {
+      const end = yield* Effect.try({
+        try: () => decodeBatch(record, (key, seq, kind, value) => recovered.add(key, seq, kind, value)),
+        catch: (e) =>
+          new Corruption({
+            file: logFileName(n),
+            offset: 0,
+            description: e instanceof BatchFormatError || e instanceof DecodeError ? `bad batch: ${e.message}` : String(e)
+          })
+      })
+      if (end > last) last = end
+    }
+  }
+  state.lastSequence = last
+  state.visibleSequence = last
+
+  const newLog = manifest.newFileNumber()
+  yield* manifest.startNewManifest({ logNumber: manifest.logNumber(), lastSequence: last })
+  const meta = yield* writeMemtable(recovered, { store, manifest }, [])
+  yield* manifest.logAndApply({
+    newFiles: meta === undefined ? [] : [{ level: 0, meta }],
+    logNumber: newLog,
+    lastSequence: last
+  })
+  yield* wal.open(newLog)
+  memtable.reset(newLog)
+
+  const live = liveFiles(manifest.current())
+  const current = manifest.manifestNumber()
+  for (const { name, parsed } of files) {
+    const obsolete =
+      (parsed.kind === "log" && parsed.number < newLog) ||
+      (parsed.kind === "manifest" && parsed.number !== current) ||
+      parsed.kind === "temp" ||
+      (parsed.kind === "table" && !live.has(parsed.number))
+    if (obsolete) yield* fs.remove(config.file(name)).pipe(Effect.ignore)
+  }
+})

@@ -1,0 +1,169 @@
+/**
+ * Range scans: a `Stream` of entries at one point in time. The scan pins its sequence (so
+ * compaction keeps the versions it reads), the version (so its tables are not deleted) and the
+ * tables it opens (so the table cache does not close them) until the stream ends or is
+ * interrupted. Entries come in chunks filled synchronously between block loads.
+ */
+import { Buffer } from "node:buffer"
+import { Chunk, Effect, Option, Stream } from "effect"
+import type { Entry, ScanOptions } from "../Db.js"
+import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
+import type { Manifest } from "../Manifest.js"
+import type { Memtable } from "../Memtable.js"
+import type { ResolvedOptions } from "../Options.js"
+import type { SstableStore, TablePins } from "../SstableStore.js"
+import type { DbState } from "./dbState.js"
+import type { InternalIterator } from "./iter/internalIterator.js"
+import { LevelIterator } from "./iter/levelIterator.js"
+import { MergingIterator } from "./iter/mergingIterator.js"
+import { type Bounds, UserIterator } from "./iter/userIterator.js"
+import { bytesToKey, stringToKey } from "./key/keyCodec.js"
+import { MemtableIterator } from "./memtable/memtableIterator.js"
+import type { Version } from "./version/version.js"
+
+const CHUNK = 256
+const EMPTY = new Uint8Array(0)
+
+/** The smallest key greater than every key starting with `prefix`; undefined when there is none. */
+export const prefixSuccessor = (prefix: string): string | undefined => {
+  let end = prefix.length
+  while (end > 0 && prefix.charCodeAt(end - 1) === 0xff) end--
+  if (end === 0) return undefined
+  return prefix.slice(0, end - 1) + String.fromCharCode(prefix.charCodeAt(end - 1) + 1)
+}
+
+const boundKey = (name: string, value: unknown): string | undefined | InvalidArgument => {
+  if (value === undefined) return undefined
+  if (typeof value === "string") return stringToKey(value)
+  if (value instanceof Uint8Array) return bytesToKey(value)
+  return new InvalidArgument({ method: "scan", description: `${name} must be a string or Uint8Array` })
+}
+
+interface ResolvedScan {
+  readonly bounds: Bounds
+  readonly reverse: boolean
+  readonly limit: number
+  readonly keys: boolean
+  readonly values: boolean
+}
+
+/** Validates scan options into bounds (a prefix becomes a lower and an upper bound). */
+export const resolveScan = (options: ScanOptions | undefined): ResolvedScan | InvalidArgument => {
+  const o = options ?? {}
+  if (typeof o !== "object" || o === null) return new InvalidArgument({ method: "scan", description: "options must be an object" })
+  const gt = boundKey("gt", o.gt)
+  const gte = boundKey("gte", o.gte)
+  const lt = boundKey("lt", o.lt)
+  const lte = boundKey("lte", o.lte)
+  const prefix = boundKey("prefix", o.prefix)
+  for (const b of [gt, gte, lt, lte, prefix]) if (b instanceof InvalidArgument) return b
+  if (gt !== undefined && gte !== undefined) return new InvalidArgument({ method: "scan", description: "give gt or gte, not both" })
+  if (lt !== undefined && lte !== undefined) return new InvalidArgument({ method: "scan", description: "give lt or lte, not both" })
+  const limit = o.limit ?? Number.POSITIVE_INFINITY
+  if (typeof limit !== "number" || Number.isNaN(limit) || limit < 0 || (Number.isFinite(limit) && !Number.isInteger(limit))) {
+    return new InvalidArgument({ method: "scan", description: "limit must be a non-negative integer" })
+  }
+  for (const flag of ["reverse", "keys", "values"] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== "boolean") {
+      return new InvalidArgument({ method: "scan", description: `${flag} must be a boolean` })
+    }
+  }
+  let lower = (gt ?? gte) as string | undefined
+  let lowerExclusive = gt !== undefined
+  let upper = (lt ?? lte) as string | undefined
+  let upperExclusive = lt !== undefined
+  if (typeof prefix === "string") {
+    if (lower === undefined || prefix > lower || (prefix === lower && !lowerExclusive)) {
+      lower = prefix
+      lowerExclusive = false
+    }
+    const succ = prefixSuccessor(prefix)
+    if (succ !== undefined && (upper === undefined || succ <= upper)) {
+      upper = succ
+      upperExclusive = true
+    }
+  }
+  return {
+    bounds: { lower, lowerExclusive, upper, upperExclusive },
+    reverse: o.reverse === true,
+    limit,
+    keys: o.keys !== false,
+    values: o.values !== false
+  }
+}
+
+/** The merged internal iterator over the memtables and the version's tables. */
+export const mergedIterator = (
+  memtable: Memtable,
+  version: Version,
+  store: SstableStore,
+  pins: TablePins
+): MergingIterator => {
+  const children: Array<InternalIterator> = [new MemtableIterator(memtable.mutable())]
+  const imms = memtable.immutables()
+  for (let i = imms.length - 1; i >= 0; i--) children.push(new MemtableIterator(imms[i]!))
+  const open = (meta: Parameters<SstableStore["iterator"]>[0]) => store.iterator(meta, pins)
+  const peek = (meta: Parameters<SstableStore["iterator"]>[0]) => store.peekIterator(meta, pins)
+  for (const f of version.levels[0]!) children.push(new LevelIterator([f], open, peek))
+  for (let level = 1; level < version.levels.length; level++) {
+    const files = version.levels[level]!
+    if (files.length > 0) children.push(new LevelIterator(files, open, peek))
+  }
+  return new MergingIterator(children)
+}
+
+export const makeScan = (deps: {
+  readonly options: ResolvedOptions
+  readonly state: DbState
+  readonly memtable: Memtable
+  readonly manifest: Manifest
+  readonly store: SstableStore
+  /** The sequence the scan reads at (validating a given snapshot). */
+  readonly readSequence: (options: ScanOptions | undefined) => number | InvalidArgument
+}) => {
+  const { state, memtable, manifest, store } = deps
+
+  return (options?: ScanOptions): Stream.Stream<Entry, DbError> =>
+    Stream.unwrapScoped(
+      Effect.gen(function* () {
+        if (state.closed) return yield* new DbClosed({ method: "scan" })
+        const scan = resolveScan(options)
+        if (scan instanceof InvalidArgument) return yield* scan
+        const sequence = deps.readSequence(options)
+        if (typeof sequence !== "number") return yield* sequence
+        yield* Effect.acquireRelease(
+          Effect.sync(() => state.pinSequence(sequence)),
+          () => Effect.sync(() => state.unpinSequence(sequence))
+        )
+        const version = yield* Effect.acquireRelease(
+          Effect.sync(() => manifest.acquire()),
+          (v) => Effect.sync(() => manifest.release(v))
+        )
+        const pins: TablePins = new Set()
+        yield* Effect.addFinalizer(() => store.unpin(pins))
+        const merged = mergedIterator(memtable, version, store, pins)
+        const user = new UserIterator(merged, sequence, scan.bounds, scan.reverse, scan.limit)
+
+        const keys: Array<string> = []
+        const values: Array<Uint8Array> = []
+        const pull: Effect.Effect<Chunk.Chunk<Entry>, Option.Option<DbError>> = Effect.suspend(() => {
+          const result = user.fill(keys, values, CHUNK)
+          if (result === "pending") {
+            return Effect.zipRight(Effect.mapError(merged.load(), Option.some), pull)
+          }
+          if (keys.length === 0) return Effect.fail(Option.none())
+          const out = new Array<Entry>(keys.length)
+          for (let i = 0; i < keys.length; i++) {
+            out[i] = {
+              key: scan.keys ? Buffer.from(keys[i]!, "latin1") : EMPTY,
+              value: scan.values ? new Uint8Array(values[i]!) : EMPTY
+            }
+          }
+          keys.length = 0
+          values.length = 0
+          return Effect.succeed(Chunk.unsafeFromArray(out))
+        })
+        return Stream.repeatEffectChunkOption(pull)
+      })
+    )
+}

@@ -1,0 +1,197 @@
+/**
+ * Reads a table (doc/table_format.md) by offset. `openTable` reads the footer, then the filter,
+ * properties and index blocks (kept in memory); data blocks are read on demand through the shared
+ * `BlockCache`. Point reads consult the bloom filter, binary-search the index, then search one
+ * block; when that block is cached the read completes without I/O (`getCached` is the fully
+ * synchronous form). Every checksum or parse failure is a `Corruption` naming the file and the
+ * block's offset.
+ */
+import type { PlatformError } from "@effect/platform/Error"
+import { Buffer } from "node:buffer"
+import { Effect } from "effect"
+import { Corruption } from "../../errors.js"
+import type { Kind } from "../key/internalKey.js"
+import type { FileMeta } from "../version/fileMeta.js"
+import { type Block, BlockIterator, parseBlock } from "./block.js"
+import type { BlockCache } from "./blockCache.js"
+import { unsealBlock } from "./blockTrailer.js"
+import { bloomHash, mayContainHash, validFilter } from "./bloom.js"
+import { decodeFooter } from "./footer.js"
+import { decodeProperties, type TableProperties, toFileMeta } from "./properties.js"
+import { parseIndex, type TableIndex } from "./tableIndex.js"
+import { BLOCK_TRAILER_SIZE, FOOTER_SIZE } from "./tableFormat.js"
+import { TableIterator } from "./tableIterator.js"
+
+/** Reads `length` bytes at `offset` of the table file (fewer only at the end of the file). */
+export type ReadAt = (offset: number, length: number) => Effect.Effect<Uint8Array, PlatformError>
+
+/** Counters a reader bumps (shared by all readers of a database, for `stats`). */
+export interface TableCounters {
+  bloomChecks: number
+  bloomNegatives: number
+  blockReads: number
+}
+
+export interface OpenTableOptions {
+  readonly fileNumber: number
+  readonly fileName: string
+  readonly fileSize: number
+  readonly readAt: ReadAt
+  readonly cache: BlockCache
+  readonly counters?: TableCounters
+}
+
+/** An entry found by a point read. */
+export interface TableEntry {
+  readonly kind: Kind
+  readonly value: Uint8Array
+}
+
+/** `getCached`'s answer when the block holding the key is not in the cache. */
+export const BLOCK_NOT_CACHED: unique symbol = Symbol("BLOCK_NOT_CACHED")
+
+const SUCCEED_UNDEFINED: Effect.Effect<TableEntry | undefined> = Effect.succeed(undefined)
+
+export class TableReader {
+  /** Reused by point reads (synchronous from start to end, so one per reader suffices). */
+  private readonly probe = new BlockIterator()
+
+  constructor(
+    readonly fileNumber: number,
+    readonly fileName: string,
+    readonly fileSize: number,
+    private readonly readAt: ReadAt,
+    private readonly cache: BlockCache,
+    private readonly counters: TableCounters | undefined,
+    readonly properties: TableProperties,
+    readonly index: TableIndex,
+    /** The filter block's contents (empty: no filter). */
+    readonly filter: Uint8Array
+  ) {}
+
+  get blockCount(): number {
+    return this.index.length
+  }
+
+  /** The manifest's record of this table. */
+  fileMeta(): FileMeta {
+    return toFileMeta(this.properties, this.fileNumber, this.fileSize)
+  }
+
+  /** False only when the table certainly holds no entry for `userKey` (no counters). */
+  mayContain(userKey: string): boolean {
+    return this.filter.length === 0 || mayContainHash(this.filter, bloomHash(userKey))
+  }
+
+  /**
+   * The newest entry for `userKey` with sequence <= `seq` when the answer needs no I/O: the
+   * entry, `undefined` (absent), or `BLOCK_NOT_CACHED` (call `get`).
+   */
+  getCached(userKey: string, seq: number): TableEntry | undefined | typeof BLOCK_NOT_CACHED {
+    if (this.filter.length !== 0) {
+      const counters = this.counters
+      if (counters !== undefined) counters.bloomChecks++
+      if (!mayContainHash(this.filter, bloomHash(userKey))) {
+        if (counters !== undefined) counters.bloomNegatives++
+        return undefined
+      }
+    }
+    const i = this.index.find(userKey, seq)
+    if (i >= this.index.length) return undefined
+    const block = this.cache.get(this.fileNumber, this.index.offsets[i]!)
+    if (block === undefined) return BLOCK_NOT_CACHED
+    return this.searchBlock(block, userKey, seq)
+  }
+
+  /** The newest entry for `userKey` with sequence <= `seq`, or undefined. */
+  get(userKey: string, seq: number): Effect.Effect<TableEntry | undefined, Corruption | PlatformError> {
+    return Effect.suspend(() => {
+      const found = this.getCached(userKey, seq)
+      if (found === BLOCK_NOT_CACHED) return this.getFromDisk(userKey, seq)
+      return found === undefined ? SUCCEED_UNDEFINED : Effect.succeed(found)
+    })
+  }
+
+  /** `get` past the filter and cache: reads the block that may hold the key. */
+  getFromDisk(userKey: string, seq: number): Effect.Effect<TableEntry | undefined, Corruption | PlatformError> {
+    const i = this.index.find(userKey, seq)
+    if (i >= this.index.length) return SUCCEED_UNDEFINED
+    return Effect.map(this.readBlock(i), (block) => this.searchBlock(block, userKey, seq))
+  }
+
+  /** A two-level iterator over the table's entries. */
+  iterator(): TableIterator {
+    return new TableIterator(this)
+  }
+
+  /** Data block `i` if cached (counts a cache hit or miss). */
+  cachedBlock(i: number): Block | undefined {
+    return this.cache.get(this.fileNumber, this.index.offsets[i]!)
+  }
+
+  /** Reads, checks and parses data block `i`, and caches it. */
+  readBlock(i: number): Effect.Effect<Block, Corruption | PlatformError> {
+    const offset = this.index.offsets[i]!
+    const size = this.index.sizes[i]!
+    return Effect.flatMap(this.readAt(offset, size + BLOCK_TRAILER_SIZE), (raw) => {
+      if (this.counters !== undefined) this.counters.blockReads++
+      const contents = unsealBlock(raw, size, this.fileName, offset)
+      if (contents instanceof Corruption) return Effect.fail(contents)
+      const block = parseBlock(contents, this.fileName, offset)
+      if (block instanceof Corruption) return Effect.fail(block)
+      this.cache.set(this.fileNumber, offset, block, size + BLOCK_TRAILER_SIZE)
+      return Effect.succeed(block)
+    })
+  }
+
+  private searchBlock(block: Block, userKey: string, seq: number): TableEntry | undefined {
+    const it = this.probe
+    it.reset(block)
+    it.seek(userKey, seq)
+    if (!it.valid() || !it.userKeyIs(userKey)) return undefined
+    return { kind: it.kind(), value: it.value() }
+  }
+}
+
+const corruption = (file: string, offset: number, description: string) => new Corruption({ file, offset, description })
+
+const orFail = <A>(value: A | Corruption): Effect.Effect<A, Corruption> =>
+  value instanceof Corruption ? Effect.fail(value) : Effect.succeed(value)
+
+/**
+ * Opens a table: reads and checks the footer, then the filter, properties and index blocks (one
+ * read covering the three).
+ */
+export const openTable = (options: OpenTableOptions): Effect.Effect<TableReader, Corruption | PlatformError> =>
+  Effect.gen(function* () {
+    const { fileName: file, fileSize, readAt } = options
+    if (fileSize < FOOTER_SIZE) return yield* corruption(file, 0, `file too short for a table: ${fileSize} bytes`)
+    const footerBytes = yield* readAt(fileSize - FOOTER_SIZE, FOOTER_SIZE)
+    const footer = yield* orFail(decodeFooter(footerBytes, file, fileSize))
+    const handles = [footer.filter, footer.properties, footer.index]
+    const start = Math.min(...handles.map((h) => h.offset))
+    const end = Math.max(...handles.map((h) => h.offset + h.size + BLOCK_TRAILER_SIZE))
+    const meta = yield* readAt(start, end - start)
+    const contents = (h: { offset: number; size: number }) =>
+      orFail(unsealBlock(meta.subarray(h.offset - start), h.size, file, h.offset))
+
+    const filter = yield* contents(footer.filter)
+    if (!validFilter(filter)) return yield* corruption(file, footer.filter.offset, "bad filter block")
+    const properties = yield* orFail(decodeProperties(yield* contents(footer.properties), file, footer.properties.offset))
+    const indexContents = yield* contents(footer.index)
+    const index = yield* orFail(parseIndex(indexContents, file, footer.index.offset, footer.filter.offset))
+    if (properties.dataSize !== footer.filter.offset || properties.dataBlocks !== index.length) {
+      return yield* corruption(file, footer.properties.offset, "properties disagree with the index")
+    }
+    return new TableReader(
+      options.fileNumber,
+      file,
+      fileSize,
+      readAt,
+      options.cache,
+      options.counters,
+      properties,
+      index,
+      Buffer.from(filter) // a copy: the rest of the metadata read can be collected
+    )
+  })

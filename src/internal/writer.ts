@@ -1,0 +1,210 @@
+/**
+ * The write path: one writer at a time appends to the WAL and inserts into the memtable (group
+ * commit in the manner of LevelDB). A write that finds the log busy (the leader waits on a
+ * fsync, a slow file system or a stall) queues; the leader then commits everything queued as
+ * one group: one file write, and one fsync if any member asked for `sync`.
+ *
+ * Before a group is written the leader makes room: it slows writes down when L0 piles up, waits
+ * when immutable memtables or L0 tables reach their limits, and rotates a full memtable onto a
+ * fresh WAL.
+ */
+import { Deferred, Effect, FiberId } from "effect"
+import type { DbError } from "../errors.js"
+import { DbClosed } from "../errors.js"
+import type { Manifest } from "../Manifest.js"
+import type { Memtable } from "../Memtable.js"
+import type { ResolvedOptions } from "../Options.js"
+import type { Wal } from "../Wal.js"
+import type { DbState } from "./dbState.js"
+import { realSleep } from "./realSleep.js"
+import { encodeBatch, type EncodedBatch, type ResolvedOp, setSequence } from "./wal/batchCodec.js"
+
+interface Pending {
+  readonly batch: EncodedBatch
+  readonly sync: boolean
+  readonly done: Deferred.Deferred<void, DbError>
+}
+
+export interface Writer {
+  readonly write: (ops: ReadonlyArray<ResolvedOp>, sync: boolean) => Effect.Effect<void, DbError>
+  /** Rotates the memtable if it holds anything (for `flush`). */
+  readonly rotate: Effect.Effect<boolean, DbError>
+  /** Completes when no write is in progress (for close). */
+  readonly idle: Effect.Effect<void>
+}
+
+export const makeWriter = (deps: {
+  readonly options: ResolvedOptions
+  readonly state: DbState
+  readonly wal: Wal
+  readonly memtable: Memtable
+  readonly manifest: Manifest
+}): Writer => {
+  const { options, state, wal, memtable, manifest } = deps
+  // Under size-tiered compaction L0 holds every run, up to twice the merge width by design.
+  const l0Allowance = options.compaction === "tiered" ? 2 * options.tieredMinMergeWidth : 0
+  const slowdownAt = options.backgroundCompaction ? options.level0SlowdownTrigger + l0Allowance : Number.POSITIVE_INFINITY
+  const stopAt = options.backgroundCompaction ? options.level0StopTrigger + l0Allowance : Number.POSITIVE_INFINITY
+  let writing = false
+  let queue: Array<Pending> = []
+  let idleWaiters: Array<Deferred.Deferred<void>> = []
+
+  const rotateNow = Effect.suspend(() => {
+    const number = manifest.newFileNumber()
+    return wal.open(number).pipe(
+      Effect.map(() => {
+        memtable.rotate(number)
+        state.signalWork()
+        return true
+      })
+    )
+  })
+
+  /** Waits until the memtable has room, rotating it when full. */
+  const makeRoom: Effect.Effect<void, DbError> = Effect.suspend(() => {
+    let slowed = false
+    const step: Effect.Effect<void, DbError> = Effect.suspend(() => {
+      if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
+      const l0 = manifest.current().levels[0]!.length
+      if (!slowed && l0 >= slowdownAt) {
+        slowed = true
+        state.slowdowns++
+        return timedStall(realSleep(1)).pipe(Effect.zipRight(step))
+      }
+      if (memtable.mutable().approximateBytes < options.writeBufferSize) return Effect.void
+      if (memtable.immutables().length >= options.maxImmutableMemtables || l0 >= stopAt) {
+        state.signalWork()
+        return timedStall(state.awaitChange()).pipe(Effect.zipRight(step))
+      }
+      return rotateNow.pipe(Effect.asVoid)
+    })
+    return step
+  })
+
+  const timedStall = <A, E>(wait: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.suspend(() => {
+      const start = performance.now()
+      return Effect.ensuring(wait, Effect.sync(() => (state.stallMicros += Math.round((performance.now() - start) * 1000))))
+    })
+
+  const apply = (batch: EncodedBatch, first: number) => {
+    const { keys, kinds, values } = batch
+    for (let i = 0; i < keys.length; i++) memtable.add(keys[i]!, first + i, kinds[i]!, values[i]!)
+    state.userBytesWritten += batch.userBytes
+  }
+
+  /** Commits one group; the caller holds `writing`. */
+  const commitGroup = (group: ReadonlyArray<Pending> | undefined, lead: EncodedBatch | undefined, leadSync: boolean) =>
+    Effect.gen(function* () {
+      yield* makeRoom
+      let seq = state.lastSequence
+      let needSync = leadSync
+      const batches: Array<EncodedBatch> = []
+      if (lead !== undefined) batches.push(lead)
+      if (group !== undefined) for (const p of group) {
+        batches.push(p.batch)
+        if (p.sync) needSync = true
+      }
+      const firsts: Array<number> = []
+      for (const b of batches) {
+        firsts.push(seq + 1)
+        setSequence(b.payload, seq + 1)
+        seq += b.keys.length
+      }
+      for (const b of batches) yield* wal.append(b.payload)
+      if (needSync) yield* wal.sync
+      state.lastSequence = seq
+      for (let i = 0; i < batches.length; i++) apply(batches[i]!, firsts[i]!)
+      state.visibleSequence = seq
+    })
+
+  const failAll = (group: ReadonlyArray<Pending>, error: DbError) => {
+    for (const p of group) Deferred.unsafeDone(p.done, Effect.fail(error))
+  }
+
+  /** Serves the queue until it is empty, then releases the writer role. */
+  const drainQueue: Effect.Effect<void> = Effect.suspend(() => {
+    if (queue.length === 0) {
+      finishIdle()
+      return Effect.void
+    }
+    const group = queue
+    queue = []
+    return commitGroup(group, undefined, false).pipe(
+      Effect.matchEffect({
+        onFailure: (e) => Effect.sync(() => failAll(group, e)),
+        onSuccess: () => Effect.sync(() => { for (const p of group) Deferred.unsafeDone(p.done, Effect.void) })
+      }),
+      Effect.zipRight(drainQueue)
+    )
+  })
+
+  const write = (ops: ReadonlyArray<ResolvedOp>, sync: boolean): Effect.Effect<void, DbError> =>
+    Effect.suspend(() => {
+      if (state.closed) return Effect.fail(new DbClosed({ method: "write" }))
+      if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
+      const batch = encodeBatch(ops)
+      if (writing) {
+        const done = Deferred.unsafeMake<void, DbError>(FiberId.none)
+        queue.push({ batch, sync, done })
+        return Deferred.await(done)
+      }
+      writing = true
+      if (!sync && hasRoom()) return commitAlone(batch)
+      return commitGroup(undefined, batch, sync).pipe(Effect.ensuring(drainQueue))
+    })
+
+  /** True when a write can go ahead without slowing down, waiting or rotating. */
+  const hasRoom = (): boolean =>
+    memtable.mutable().approximateBytes < options.writeBufferSize &&
+    manifest.current().levels[0]!.length < slowdownAt
+
+  /** The common case, kept to one WAL effect: a lone unsynced write with room in the memtable. */
+  const commitAlone = (batch: EncodedBatch): Effect.Effect<void, DbError> => {
+    const first = state.lastSequence + 1
+    setSequence(batch.payload, first)
+    return Effect.matchCauseEffect(wal.append(batch.payload), {
+      onFailure: (cause) => Effect.zipRight(drainQueue, Effect.failCause(cause)),
+      onSuccess: () => {
+        state.lastSequence = first + batch.keys.length - 1
+        apply(batch, first)
+        state.visibleSequence = state.lastSequence
+        return queue.length === 0 ? release : drainQueue
+      }
+    })
+  }
+
+  /** Gives up the writer role when nobody queued (the fast path's exit). */
+  const release: Effect.Effect<void> = Effect.suspend(() => (queue.length === 0 ? (finishIdle(), Effect.void) : drainQueue))
+
+  function finishIdle(): void {
+    writing = false
+    if (idleWaiters.length > 0) {
+      const waiters = idleWaiters
+      idleWaiters = []
+      for (const w of waiters) Deferred.unsafeDone(w, Effect.void)
+    }
+  }
+
+  const waitIdle: Effect.Effect<void> = Effect.suspend(() => {
+    if (!writing) return Effect.void
+    const d = Deferred.unsafeMake<void>(FiberId.none)
+    idleWaiters.push(d)
+    return Deferred.await(d).pipe(Effect.zipRight(waitIdle))
+  })
+
+  /** Takes the writer role (waiting for the current writer) and rotates a non-empty memtable. */
+  const rotate: Effect.Effect<boolean, DbError> = waitIdle.pipe(
+    Effect.zipRight(
+      Effect.suspend(() => {
+        if (writing) return rotate
+        if (state.closed) return Effect.fail(new DbClosed({ method: "flush" }))
+        if (memtable.mutable().isEmpty) return Effect.succeed(false)
+        writing = true
+        return rotateNow.pipe(Effect.ensuring(drainQueue))
+      })
+    )
+  )
+
+  return { write, rotate, idle: waitIdle }
+}

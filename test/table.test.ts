@@ -1,0 +1,480 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Buffer } from "node:buffer"
+import { Effect, Exit } from "effect"
+import { Corruption } from "../src/errors.js"
+import { compareInternal, KIND_DELETE, KIND_PUT, type Kind, MAX_SEQUENCE } from "../src/internal/key/internalKey.js"
+import type { InternalIterator } from "../src/internal/iter/internalIterator.js"
+import { BlockCache } from "../src/internal/table/blockCache.js"
+import { TableBuilder, type TableBuilderOptions } from "../src/internal/table/tableBuilder.js"
+import { FOOTER_SIZE } from "../src/internal/table/tableFormat.js"
+import { BLOCK_NOT_CACHED, openTable, type TableCounters, type TableReader } from "../src/internal/table/tableReader.js"
+
+interface Entry {
+  readonly key: string
+  readonly seq: number
+  readonly kind: Kind
+  readonly value: Uint8Array
+}
+
+const rng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = seed
+  t = Math.imul(t ^ (t >>> 15), t | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+const userKey = (i: number) => `user:${String(i * 2).padStart(7, "0")}`
+
+/**
+ * About `n` entries in internal order: distinct user keys (even numbers, so odd ones are absent),
+ * 1 to 3 versions each with distinct sequences (gaps between them), about 1 in 5 a tombstone.
+ */
+const makeEntries = (n: number, seed: number): Array<Entry> => {
+  const next = rng(seed)
+  const entries: Array<Entry> = []
+  const usedSeqs = new Set<number>()
+  for (let k = 0; entries.length < n; k++) {
+    const key = userKey(k)
+    const versions = Math.min(n - entries.length, 1 + Math.floor(next() * 3))
+    const seqs: Array<number> = []
+    while (seqs.length < versions) {
+      const s = 2 + 2 * Math.floor(next() * n * 4)
+      if (!usedSeqs.has(s)) {
+        usedSeqs.add(s)
+        seqs.push(s)
+      }
+    }
+    seqs.sort((a, b) => b - a)
+    for (const seq of seqs) {
+      const kind: Kind = next() < 0.2 ? KIND_DELETE : KIND_PUT
+      const value = kind === KIND_DELETE ? new Uint8Array(0) : Buffer.from(`${key}@${seq}:${"x".repeat(Math.floor(next() * 60))}`)
+      entries.push({ key, seq, kind, value })
+    }
+  }
+  return entries
+}
+
+const options: TableBuilderOptions = { blockSize: 4096, restartInterval: 16, bitsPerKey: 10 }
+
+const buildTable = (entries: ReadonlyArray<Entry>, opts: TableBuilderOptions = options) => {
+  const builder = new TableBuilder(opts)
+  const chunks: Array<Uint8Array> = []
+  for (const e of entries) {
+    builder.add(e.key, e.seq, e.kind, e.value)
+    chunks.push(...builder.takeOutput())
+  }
+  chunks.push(...builder.finish())
+  return { bytes: Buffer.concat(chunks), builder }
+}
+
+interface Opened {
+  readonly reader: TableReader
+  readonly cache: BlockCache
+  readonly counters: TableCounters
+  readonly reads: { count: number }
+}
+
+const open = (bytes: Uint8Array, cacheBytes = 64 * 1024 * 1024, fileName = "000007.sst") =>
+  Effect.gen(function* () {
+    const cache = new BlockCache(cacheBytes)
+    const counters: TableCounters = { bloomChecks: 0, bloomNegatives: 0, blockReads: 0 }
+    const reads = { count: 0 }
+    const reader = yield* openTable({
+      fileNumber: 7,
+      fileName,
+      fileSize: bytes.length,
+      readAt: (offset, length) =>
+        Effect.sync(() => {
+          reads.count++
+          return bytes.subarray(offset, offset + length)
+        }),
+      cache,
+      counters
+    })
+    return { reader, cache, counters, reads } satisfies Opened
+  })
+
+/** The model's answer to get(key, seq): the newest version with sequence <= seq. */
+const modelGet = (byKey: Map<string, Array<Entry>>, key: string, seq: number): Entry | undefined =>
+  byKey.get(key)?.find((e) => e.seq <= seq)
+
+const groupByKey = (entries: ReadonlyArray<Entry>): Map<string, Array<Entry>> => {
+  const byKey = new Map<string, Array<Entry>>()
+  for (const e of entries) {
+    const list = byKey.get(e.key)
+    if (list === undefined) byKey.set(e.key, [e])
+    else list.push(e)
+  }
+  return byKey
+}
+
+const settle = (it: InternalIterator) =>
+  Effect.gen(function* () {
+    while (it.pending()) yield* it.load()
+  })
+
+const describeAt = (it: InternalIterator): string => (it.valid() ? `${it.key()}@${it.seq()}` : "<end>")
+const describeEntry = (entries: ReadonlyArray<Entry>, i: number): string =>
+  i >= 0 && i < entries.length ? `${entries[i]!.key}@${entries[i]!.seq}` : "<end>"
+
+const checkAt = (it: InternalIterator, entries: ReadonlyArray<Entry>, i: number, context: string) => {
+  assert.strictEqual(describeAt(it), describeEntry(entries, i), context)
+  if (it.valid()) {
+    assert.strictEqual(it.kind(), entries[i]!.kind, context)
+    assert.isTrue(Buffer.from(it.value()).equals(Buffer.from(entries[i]!.value)), context)
+  }
+}
+
+const scanForward = (it: InternalIterator) =>
+  Effect.gen(function* () {
+    const out: Array<Entry> = []
+    it.seekToFirst()
+    yield* settle(it)
+    while (it.valid()) {
+      out.push({ key: it.key(), seq: it.seq(), kind: it.kind(), value: Buffer.from(it.value()) })
+      it.next()
+      yield* settle(it)
+    }
+    return out
+  })
+
+const scanBackward = (it: InternalIterator) =>
+  Effect.gen(function* () {
+    const out: Array<string> = []
+    it.seekToLast()
+    yield* settle(it)
+    while (it.valid()) {
+      out.push(`${it.key()}@${it.seq()}`)
+      it.prev()
+      yield* settle(it)
+    }
+    return out
+  })
+
+const lowerBound = (entries: ReadonlyArray<Entry>, key: string, seq: number): number => {
+  let lo = 0
+  let hi = entries.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareInternal(entries[mid]!.key, entries[mid]!.seq, key, seq) < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+const floorIndex = (entries: ReadonlyArray<Entry>, key: string, seq: number): number => {
+  const lb = lowerBound(entries, key, seq)
+  return lb < entries.length && compareInternal(entries[lb]!.key, entries[lb]!.seq, key, seq) === 0 ? lb : lb - 1
+}
+
+/** Random seeks and seekForPrevs, each followed by a short walk, against the model. */
+const checkSeeks = (reader: TableReader, entries: ReadonlyArray<Entry>, count: number, seed: number) =>
+  Effect.gen(function* () {
+    const next = rng(seed)
+    const it = reader.iterator()
+    const maxKey = entries.length * 2 + 4
+    for (let t = 0; t < count; t++) {
+      const key = next() < 0.5 && entries.length > 0 ? entries[Math.floor(next() * entries.length)]!.key : userKey(Math.floor(next() * maxKey) / 2)
+      const seq = next() < 0.2 ? MAX_SEQUENCE : Math.floor(next() * entries.length * 8)
+      const forward = next() < 0.5
+      let pos = forward ? lowerBound(entries, key, seq) : floorIndex(entries, key, seq)
+      if (forward) it.seek(key, seq)
+      else it.seekForPrev(key, seq)
+      yield* settle(it)
+      checkAt(it, entries, pos, `${forward ? "seek" : "seekForPrev"}(${key}, ${seq})`)
+      for (let step = 0; step < 40 && pos >= 0 && pos < entries.length; step++) {
+        if (forward) {
+          it.next()
+          pos++
+        } else {
+          it.prev()
+          pos--
+        }
+        yield* settle(it)
+        checkAt(it, entries, pos, `walk ${step} after (${key}, ${seq})`)
+      }
+    }
+  })
+
+/** Every key at several sequences against the model; returns how many were found. */
+const checkGets = (reader: TableReader, entries: ReadonlyArray<Entry>) =>
+  Effect.gen(function* () {
+    const byKey = groupByKey(entries)
+    let found = 0
+    const mismatches: Array<string> = []
+    for (const [key, versions] of byKey) {
+      const seqs = [MAX_SEQUENCE, 0, 1]
+      for (const v of versions) seqs.push(v.seq, v.seq - 1, v.seq + 1)
+      for (const seq of seqs) {
+        const expected = modelGet(byKey, key, seq)
+        const got = yield* reader.get(key, seq)
+        if (expected !== undefined) found++
+        const same =
+          expected === undefined
+            ? got === undefined
+            : got !== undefined && got.kind === expected.kind && Buffer.from(got.value).equals(Buffer.from(expected.value))
+        if (!same && mismatches.length < 5) mismatches.push(`get(${key}, ${seq}): ${got?.kind}, expected ${expected?.kind}`)
+      }
+    }
+    assert.deepStrictEqual(mismatches, [])
+    return found
+  })
+
+describe("table", () => {
+  for (const n of [1, 100, 50_000]) {
+    describe(`${n} entries`, () => {
+      const entries = makeEntries(n, n)
+      const small: TableBuilderOptions = { blockSize: 256, restartInterval: 4, bitsPerKey: 10 }
+      const opts = n === 100 ? small : options
+      const { bytes, builder } = buildTable(entries, opts)
+
+      it.effect("records its properties and FileMeta", () =>
+        Effect.gen(function* () {
+          const { reader } = yield* open(bytes)
+          const p = reader.properties
+          assert.strictEqual(p.entries, entries.length)
+          assert.strictEqual(p.tombstones, entries.filter((e) => e.kind === KIND_DELETE).length)
+          assert.strictEqual(p.smallestKey, entries[0]!.key)
+          assert.strictEqual(p.smallestSeq, entries[0]!.seq)
+          assert.strictEqual(p.largestKey, entries[entries.length - 1]!.key)
+          assert.strictEqual(p.largestSeq, entries[entries.length - 1]!.seq)
+          assert.strictEqual(p.minSeq, Math.min(...entries.map((e) => e.seq)))
+          assert.strictEqual(p.maxSeq, Math.max(...entries.map((e) => e.seq)))
+          assert.strictEqual(p.rawValueBytes, entries.reduce((s, e) => s + e.value.length, 0))
+          assert.strictEqual(builder.fileSize, bytes.length)
+          assert.strictEqual(builder.entries, entries.length)
+          assert.deepStrictEqual(reader.fileMeta(), builder.fileMeta(7))
+          assert.deepStrictEqual(builder.fileMeta(7), {
+            number: 7,
+            size: bytes.length,
+            smallestKey: p.smallestKey,
+            smallestSeq: p.smallestSeq,
+            largestKey: p.largestKey,
+            largestSeq: p.largestSeq,
+            entries: entries.length,
+            tombstones: p.tombstones,
+            minSeq: p.minSeq,
+            maxSeq: p.maxSeq
+          })
+          assert.strictEqual(reader.blockCount, p.dataBlocks)
+          if (n > 1) assert.isAbove(reader.blockCount, 1)
+        })
+      )
+
+      it.effect("gets every key at several sequences, and no absent key", () =>
+        Effect.gen(function* () {
+          const { counters, reader } = yield* open(bytes)
+          const found = yield* checkGets(reader, entries)
+          assert.isAbove(found, 0)
+          const absent = Math.min(2000, entries.length + 1)
+          for (let i = 0; i < absent; i++) {
+            const key = userKey(i) + "~" // sorts between present keys
+            assert.isUndefined(yield* reader.get(key, MAX_SEQUENCE), key)
+            assert.isUndefined(yield* reader.get(`user:${String(2 * i + 1).padStart(7, "0")}`, MAX_SEQUENCE))
+          }
+          assert.isUndefined(yield* reader.get("", MAX_SEQUENCE))
+          assert.isUndefined(yield* reader.get("zzz", MAX_SEQUENCE))
+          assert.isAbove(counters.bloomNegatives, absent) // most absent keys stop at the filter
+          assert.isAtMost(counters.bloomNegatives, counters.bloomChecks)
+        })
+      )
+
+      it.effect("iterates forward and backward over exactly the input", () =>
+        Effect.gen(function* () {
+          const { reader } = yield* open(bytes)
+          const forward = yield* scanForward(reader.iterator())
+          assert.strictEqual(forward.length, entries.length)
+          forward.forEach((e, i) => {
+            const x = entries[i]!
+            assert.isTrue(
+              e.key === x.key && e.seq === x.seq && e.kind === x.kind && Buffer.from(e.value).equals(Buffer.from(x.value)),
+              `entry ${i}`
+            )
+          })
+          const backward = yield* scanBackward(reader.iterator())
+          assert.deepStrictEqual(backward, entries.map((e) => `${e.key}@${e.seq}`).reverse())
+        })
+      )
+
+      it.effect("seeks to random keys", () =>
+        Effect.gen(function* () {
+          const { reader } = yield* open(bytes)
+          yield* checkSeeks(reader, entries, n === 1 ? 50 : 400, 11)
+        })
+      )
+
+      it.effect("iterates the same with a 0-byte cache (always pending) as with a large cache", () =>
+        Effect.gen(function* () {
+          const cold = yield* open(bytes, 0)
+          const it = cold.reader.iterator()
+          it.seekToFirst()
+          assert.isTrue(it.pending())
+          assert.isFalse(it.valid())
+          const forward = yield* scanForward(cold.reader.iterator())
+          const warm = yield* open(bytes)
+          assert.deepStrictEqual(forward, yield* scanForward(warm.reader.iterator()))
+          assert.deepStrictEqual(yield* scanBackward(cold.reader.iterator()), yield* scanBackward(warm.reader.iterator()))
+          assert.strictEqual(cold.cache.usage, 0)
+          assert.isAtLeast(cold.counters.blockReads, 2 * cold.reader.blockCount)
+          yield* checkSeeks(cold.reader, entries, n === 1 ? 20 : 150, 12)
+          // Gets through a 0-byte cache read the block each time.
+          assert.strictEqual(yield* checkGets(cold.reader, entries.slice(0, 200)), yield* checkGets(warm.reader, entries.slice(0, 200)))
+        })
+      )
+    })
+  }
+
+  it.effect("serves a cached block without I/O", () =>
+    Effect.gen(function* () {
+      const entries = makeEntries(2000, 5)
+      const { reader, reads, cache } = yield* open(buildTable(entries).bytes)
+      const e = entries[1234]!
+      assert.strictEqual(reader.getCached(e.key, MAX_SEQUENCE), BLOCK_NOT_CACHED)
+      const before = reads.count
+      const first = yield* reader.get(e.key, MAX_SEQUENCE)
+      assert.strictEqual(reads.count, before + 1)
+      const hits = cache.hits
+      const second = yield* reader.get(e.key, MAX_SEQUENCE)
+      assert.strictEqual(reads.count, before + 1)
+      assert.strictEqual(cache.hits, hits + 1)
+      assert.deepStrictEqual(second, first)
+      const sync = reader.getCached(e.key, MAX_SEQUENCE)
+      assert.notStrictEqual(sync, BLOCK_NOT_CACHED)
+      assert.deepStrictEqual(sync, first)
+      // An iterator over cached blocks never goes pending.
+      const it = reader.iterator()
+      it.seek(e.key, MAX_SEQUENCE)
+      assert.isFalse(it.pending())
+      assert.strictEqual(it.key(), e.key)
+    })
+  )
+
+  it.effect("streams its output: chunks taken as it goes equal the bytes of a build taken at the end", () =>
+    Effect.sync(() => {
+      const entries = makeEntries(20_000, 6)
+      const streamed = buildTable(entries).bytes
+      const builder = new TableBuilder(options)
+      let takenEarly = 0
+      for (const e of entries) builder.add(e.key, e.seq, e.kind, e.value)
+      takenEarly = builder.takeOutput().reduce((s, c) => s + c.length, 0)
+      const rest = builder.finish()
+      assert.isAbove(takenEarly, 0)
+      const bytes = streamed.subarray(takenEarly)
+      assert.isTrue(Buffer.concat(rest).equals(bytes))
+    })
+  )
+
+  it("rejects entries out of internal order", () => {
+    const builder = new TableBuilder(options)
+    builder.add("b", 5, KIND_PUT, Buffer.from("v"))
+    assert.throws(() => builder.add("a", 9, KIND_PUT, Buffer.from("v")))
+    assert.throws(() => builder.add("b", 5, KIND_PUT, Buffer.from("v")))
+    assert.throws(() => builder.add("b", 6, KIND_PUT, Buffer.from("v")))
+    builder.add("b", 4, KIND_DELETE, new Uint8Array(0))
+    builder.add("c", 9, KIND_PUT, Buffer.from("v"))
+    assert.strictEqual(builder.entries, 3)
+  })
+
+  it.effect("an empty table opens and holds nothing", () =>
+    Effect.gen(function* () {
+      const builder = new TableBuilder(options)
+      const bytes = Buffer.concat(builder.finish())
+      const { reader } = yield* open(bytes)
+      assert.strictEqual(reader.properties.entries, 0)
+      assert.strictEqual(reader.blockCount, 0)
+      assert.isUndefined(yield* reader.get("a", MAX_SEQUENCE))
+      assert.deepStrictEqual(yield* scanForward(reader.iterator()), [])
+      assert.deepStrictEqual(yield* scanBackward(reader.iterator()), [])
+      const it = reader.iterator()
+      it.seekForPrev("a", 1)
+      assert.isFalse(it.valid())
+    })
+  )
+
+  it.effect("without a filter (0 bits/key) reads still work", () =>
+    Effect.gen(function* () {
+      const entries = makeEntries(3000, 8)
+      const { counters, reader } = yield* open(buildTable(entries, { ...options, bitsPerKey: 0 }).bytes)
+      assert.strictEqual(reader.filter.length, 0)
+      assert.isTrue(reader.mayContain("absent"))
+      yield* checkGets(reader, entries)
+      assert.strictEqual(counters.bloomChecks, 0)
+    })
+  )
+
+  describe("corruption", () => {
+    const entries = makeEntries(3000, 9)
+    const { bytes } = buildTable(entries)
+    const flip = (at: number): Buffer => {
+      const copy = Buffer.from(bytes)
+      copy[at] = copy[at]! ^ 0x10
+      return copy
+    }
+    const expectCorruption = <A>(exit: Exit.Exit<A, unknown>, what: string): Corruption => {
+      assert.isTrue(Exit.isFailure(exit), `${what}: expected a failure`)
+      if (!Exit.isFailure(exit)) throw new Error("unreachable")
+      const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      assert.instanceOf(error, Corruption, `${what}: expected Corruption, got ${String(exit.cause)}`)
+      assert.strictEqual((error as Corruption).file, "corrupt.sst")
+      return error as Corruption
+    }
+
+    it.effect("a flipped byte in a data block fails reads of that block, and no read returns a wrong value", () =>
+      Effect.gen(function* () {
+        const { reader } = yield* open(bytes)
+        const blocks = reader.blockCount
+        const next = rng(10)
+        const byKey = groupByKey(entries)
+        for (let trial = 0; trial < 12; trial++) {
+          const b = Math.floor(next() * blocks)
+          const offset = reader.index.offsets[b]!
+          const at = offset + Math.floor(next() * (reader.index.sizes[b]! + 5))
+          const bad = yield* open(flip(at), 1 << 20, "corrupt.sst")
+          // Iteration reaches the block and fails with a Corruption naming it.
+          const error = expectCorruption(yield* Effect.exit(scanForward(bad.reader.iterator())), `flip at ${at}`)
+          assert.strictEqual(error.offset, offset)
+          // Every get is either right or a Corruption.
+          let failures = 0
+          for (const [key, versions] of byKey) {
+            const exit = yield* Effect.exit(bad.reader.get(key, versions[0]!.seq))
+            if (Exit.isSuccess(exit)) {
+              assert.isTrue(Buffer.from(exit.value!.value).equals(Buffer.from(versions[0]!.value)), key)
+            } else {
+              expectCorruption(exit, key)
+              failures++
+            }
+          }
+          assert.isAbove(failures, 0)
+        }
+      })
+    )
+
+    it.effect("a flipped byte in the index, filter or properties block fails open", () =>
+      Effect.gen(function* () {
+        const { reader } = yield* open(bytes)
+        const metaStart = reader.properties.dataSize
+        const footerStart = bytes.length - FOOTER_SIZE
+        for (let at = metaStart; at < footerStart; at += Math.max(1, Math.floor((footerStart - metaStart) / 97))) {
+          expectCorruption(yield* Effect.exit(open(flip(at), 1 << 20, "corrupt.sst")), `flip at ${at}`)
+        }
+      })
+    )
+
+    it.effect("a flipped byte anywhere in the footer fails open", () =>
+      Effect.gen(function* () {
+        for (let at = bytes.length - FOOTER_SIZE; at < bytes.length; at++) {
+          const error = expectCorruption(yield* Effect.exit(open(flip(at), 1 << 20, "corrupt.sst")), `flip at ${at}`)
+          assert.strictEqual(error.offset, bytes.length - FOOTER_SIZE)
+        }
+      })
+    )
+
+    it.effect("a truncated file fails open", () =>
+      Effect.gen(function* () {
+        for (const size of [0, 10, FOOTER_SIZE, bytes.length - 1, Math.floor(bytes.length / 2)]) {
+          expectCorruption(yield* Effect.exit(open(bytes.subarray(0, size), 1 << 20, "corrupt.sst")), `size ${size}`)
+        }
+      })
+    )
+  })
+})
