@@ -73,7 +73,7 @@ export const make: Effect.Effect<
     memtable.immutables().length === 0 ? Effect.void : Effect.asVoid(flushOne)
   )
 
-  /** Runs a task and installs its result. */
+  /** Runs a task and installs its result; a failure becomes the database's background error. */
   const execute = (task: CompactionTask): Effect.Effect<void, Corruption | PlatformError> =>
     Effect.gen(function* () {
       if (task.trivialMove) {
@@ -93,7 +93,14 @@ export const make: Effect.Effect<
       state.compactions++
       yield* deleteObsoleteFiles
       state.notifyChange()
-    })
+    }).pipe(
+      Effect.tapError((error) =>
+        Effect.sync(() => {
+          if (state.backgroundError === undefined) state.backgroundError = error
+          state.notifyChange()
+        })
+      )
+    )
 
   const compactionConfig = config.options
   const pointers = () => [...manifest.compactPointers()].map(([level, p]) => ({ level, key: p.key, seq: p.seq }))

@@ -14,7 +14,7 @@ import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import { Corruption } from "./errors.js"
 import { DbConfig } from "./internal/dbConfig.js"
 import { replaceFileAtomically } from "./internal/fileIo.js"
-import { currentFileName, manifestFileName, tempFileName } from "./internal/fileNames.js"
+import { CURRENT_FILE_NAME, CURRENT_TEMP_FILE_NAME, manifestFileName } from "./internal/fileNames.js"
 import { LogWriter } from "./internal/wal/logWriter.js"
 import { readLog } from "./internal/wal/logReader.js"
 import * as V from "./internal/version/version.js"
@@ -94,12 +94,12 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
   })
 
   const recover = Effect.gen(function* () {
-    const currentPath = config.file(currentFileName)
+    const currentPath = config.file(CURRENT_FILE_NAME)
     if (!(yield* fs.exists(currentPath))) return false
     const current = (yield* fs.readFileString(currentPath)).trim()
     const m = /^MANIFEST-(\d+)$/.exec(current)
     if (m === null) {
-      return yield* new Corruption({ file: currentFileName, offset: 0, description: `CURRENT names ${JSON.stringify(current)}` })
+      return yield* new Corruption({ file: CURRENT_FILE_NAME, offset: 0, description: `CURRENT names ${JSON.stringify(current)}` })
     }
     const bytes = yield* fs.readFile(config.file(current))
     const log = readLog(bytes)
@@ -152,8 +152,8 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
         yield* handle.writeAll(w.frame(encodeVersionEdit(snapshotEdit())))
         yield* handle.sync
         yield* replaceFileAtomically(
-          config.file(currentFileName),
-          config.file(tempFileName(number)),
+          config.file(CURRENT_FILE_NAME),
+          config.file(CURRENT_TEMP_FILE_NAME),
           new TextEncoder().encode(`${name}\n`)
         ).pipe(Effect.provideService(FileSystem, fs))
         yield* closeFile

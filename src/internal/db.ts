@@ -19,12 +19,12 @@ import * as Wal from "../Wal.js"
 import type { WriteBatch } from "../WriteBatch.js"
 import { DbConfig } from "./dbConfig.js"
 import { DbState, DbStateTag } from "./dbState.js"
-import { lockFileName } from "./fileNames.js"
+import { LOCK_FILE_NAME } from "./fileNames.js"
 import { acquireLock } from "./lock.js"
 import { makePointRead } from "./pointRead.js"
 import { recover } from "./recovery.js"
 import { makeScan } from "./scan.js"
-import { checkWriteOptions, resolveDelete, resolveKey, resolvePut } from "./validate.js"
+import { checkWriteOptions, resolveBound, resolveDelete, resolveKey, resolvePut } from "./validate.js"
 import { levelBytes } from "./version/version.js"
 import type { ResolvedOp } from "./wal/batchCodec.js"
 import { makeWriter } from "./writer.js"
@@ -39,7 +39,7 @@ export const makeDb = (
     const path = yield* Path
     const directory = path.resolve(resolved.directory)
     yield* fs.makeDirectory(directory, { recursive: true })
-    yield* acquireLock(directory, path.join(directory, lockFileName))
+    yield* acquireLock(directory, path.join(directory, LOCK_FILE_NAME))
 
     const state = new DbState()
     const base = Layer.mergeAll(
@@ -236,8 +236,8 @@ export const makeDb = (
     const compactRange = (start?: Bytes, end?: Bytes): Effect.Effect<void, DbError> =>
       Effect.suspend(() => {
         if (state.closed) return closed("compactRange")
-        const lo = start === undefined ? undefined : resolveKey("compactRange", start, Number.MAX_SAFE_INTEGER)
-        const hi = end === undefined ? undefined : resolveKey("compactRange", end, Number.MAX_SAFE_INTEGER)
+        const lo = resolveBound("compactRange", "start", start)
+        const hi = resolveBound("compactRange", "end", end)
         if (lo instanceof InvalidArgument) return Effect.fail(lo)
         if (hi instanceof InvalidArgument) return Effect.fail(hi)
         if (lo !== undefined && hi !== undefined && lo > hi) {

@@ -15,7 +15,7 @@ import { SstableStore } from "../SstableStore.js"
 import { Wal } from "../Wal.js"
 import { DbConfig } from "./dbConfig.js"
 import { DbStateTag } from "./dbState.js"
-import { logFileName, parseFileName, type ParsedFileName } from "./fileNames.js"
+import { logFileName, parseFileName, type ParsedFileName, tableFileName } from "./fileNames.js"
 import { writeMemtable } from "./flush.js"
 import { Memtable as Table } from "./memtable/memtable.js"
 import { liveFiles } from "./version/version.js"
@@ -40,19 +40,20 @@ export const recover: Effect.Effect<
     const parsed = parseFileName(name)
     if (parsed === undefined) continue
     files.push({ name, parsed })
-    manifest.markFileNumberUsed(parsed.number)
+    if ("number" in parsed) manifest.markFileNumberUsed(parsed.number)
   }
 
-  const onDisk = new Set(files.filter((f) => f.parsed.kind === "table").map((f) => f.parsed.number))
+  const numbered = (kind: "log" | "table" | "manifest") =>
+    files.flatMap((f) => (f.parsed.kind === kind ? [f.parsed.number] : []))
+  const onDisk = new Set(numbered("table"))
   for (const n of liveFiles(manifest.current())) {
     if (!onDisk.has(n)) {
-      return yield* new Corruption({ file: `${String(n).padStart(6, "0")}.sst`, offset: 0, description: "table named by the manifest is missing" })
+      return yield* new Corruption({ file: tableFileName(n), offset: 0, description: "table named by the manifest is missing" })
     }
   }
 
-  const logs = files
-    .filter((f) => f.parsed.kind === "log" && f.parsed.number >= manifest.logNumber())
-    .map((f) => f.parsed.number)
+  const logs = numbered("log")
+    .filter((n) => n >= manifest.logNumber())
     .sort((a, b) => a - b)
   let last = manifest.lastSequence()
   const recovered = new Table(0)
@@ -91,7 +92,7 @@ export const recover: Effect.Effect<
     const obsolete =
       (parsed.kind === "log" && parsed.number < newLog) ||
       (parsed.kind === "manifest" && parsed.number !== current) ||
-      parsed.kind === "temp" ||
+      parsed.kind === "currentTemp" ||
       (parsed.kind === "table" && !live.has(parsed.number))
     if (obsolete) yield* fs.remove(config.file(name)).pipe(Effect.ignore)
   }

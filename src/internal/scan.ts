@@ -17,7 +17,7 @@ import type { InternalIterator } from "./iter/internalIterator.js"
 import { LevelIterator } from "./iter/levelIterator.js"
 import { MergingIterator } from "./iter/mergingIterator.js"
 import { type Bounds, UserIterator } from "./iter/userIterator.js"
-import { bytesToKey, stringToKey } from "./key/keyCodec.js"
+import { resolveBound } from "./validate.js"
 import { MemtableIterator } from "./memtable/memtableIterator.js"
 import type { Version } from "./version/version.js"
 
@@ -32,13 +32,6 @@ export const prefixSuccessor = (prefix: string): string | undefined => {
   return prefix.slice(0, end - 1) + String.fromCharCode(prefix.charCodeAt(end - 1) + 1)
 }
 
-const boundKey = (name: string, value: unknown): string | undefined | InvalidArgument => {
-  if (value === undefined) return undefined
-  if (typeof value === "string") return stringToKey(value)
-  if (value instanceof Uint8Array) return bytesToKey(value)
-  return new InvalidArgument({ method: "scan", description: `${name} must be a string or Uint8Array` })
-}
-
 interface ResolvedScan {
   readonly bounds: Bounds
   readonly reverse: boolean
@@ -51,11 +44,11 @@ interface ResolvedScan {
 export const resolveScan = (options: ScanOptions | undefined): ResolvedScan | InvalidArgument => {
   const o = options ?? {}
   if (typeof o !== "object" || o === null) return new InvalidArgument({ method: "scan", description: "options must be an object" })
-  const gt = boundKey("gt", o.gt)
-  const gte = boundKey("gte", o.gte)
-  const lt = boundKey("lt", o.lt)
-  const lte = boundKey("lte", o.lte)
-  const prefix = boundKey("prefix", o.prefix)
+  const gt = resolveBound("scan", "gt", o.gt)
+  const gte = resolveBound("scan", "gte", o.gte)
+  const lt = resolveBound("scan", "lt", o.lt)
+  const lte = resolveBound("scan", "lte", o.lte)
+  const prefix = resolveBound("scan", "prefix", o.prefix)
   for (const b of [gt, gte, lt, lte, prefix]) if (b instanceof InvalidArgument) return b
   if (gt !== undefined && gte !== undefined) return new InvalidArgument({ method: "scan", description: "give gt or gte, not both" })
   if (lt !== undefined && lte !== undefined) return new InvalidArgument({ method: "scan", description: "give lt or lte, not both" })

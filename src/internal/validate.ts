@@ -23,6 +23,14 @@ export const resolveKey = (method: string, key: unknown, maxKeySize: number): st
   return k
 }
 
+/** A range bound: like a key, but the empty key (before every key) is allowed and size is not limited. */
+export const resolveBound = (method: string, name: string, value: unknown): string | undefined | InvalidArgument => {
+  if (value === undefined) return undefined
+  if (typeof value === "string") return stringToKey(value)
+  if (value instanceof Uint8Array) return bytesToKey(value)
+  return new InvalidArgument({ method, description: `${name} must be a string or Uint8Array, got ${describe(value)}` })
+}
+
 /** The encoded length of a user value, or the reason it is refused. */
 export const valueLength = (method: string, value: unknown, maxValueSize: number): number | InvalidArgument => {
   let n: number

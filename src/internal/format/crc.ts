@@ -11,7 +11,7 @@ import { crc32 as zlibCrc32 } from "node:zlib"
 export const NATIVE_THRESHOLD = 192
 
 /** Slicing-by-8 tables: `TABLE[k * 256 + b]` is the CRC of byte `b` followed by `k` zero bytes. */
-const TABLE = /* @__PURE__ */ (() => {
+const TABLE = (() => {
   const t = new Int32Array(256 * 8)
   for (let n = 0; n < 256; n++) {
     let c = n
@@ -75,7 +75,7 @@ export const unmaskCrc = (masked: number): number => {
 }
 
 /** CRC of the single byte `type`, for each byte value: the starting point of `crc32OfTyped`. */
-const TYPE_CRC = /* @__PURE__ */ (() => {
+const TYPE_CRC = (() => {
   const t = new Uint32Array(256)
   const one = new Uint8Array(1)
   for (let b = 0; b < 256; b++) {

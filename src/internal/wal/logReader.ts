@@ -61,7 +61,7 @@ const checkFragment = (bytes: Uint8Array, p: number, blockEnd: number): number =
 const fragmentEnd = (bytes: Uint8Array, p: number): number =>
   p + HEADER_SIZE + (bytes[p + 4]! | (bytes[p + 5]! << 8))
 
-const describe = (outcome: number, p: number): string => {
+const describeOutcome = (outcome: number, p: number): string => {
   switch (outcome) {
     case TRUNCATED_PAYLOAD:
       return `fragment at ${p} runs past the end of the file`
@@ -182,7 +182,7 @@ export const readLog = (bytes: Uint8Array): LogReadResult => {
     const outcome = checkFragment(bytes, p, blockEnd)
     if (outcome < 0) {
       if (outcome === TRUNCATED_HEADER) return torn(`fragment header at ${p} runs past the end of the file`)
-      return damaged(p, p + 1, describe(outcome, p))
+      return damaged(p, p + 1, describeOutcome(outcome, p))
     }
     const payloadStart = p + HEADER_SIZE
     const next = fragmentEnd(bytes, p)

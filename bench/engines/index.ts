@@ -1,0 +1,28 @@
+/**
+ * The engines the benchmark knows, loaded on demand (a peer that fails to load does not stop the
+ * others). `memory` is a harness self-test, left out of the default list.
+ */
+import { Effect } from "effect"
+import type { Engine } from "../engine.js"
+import { EngineError } from "../errors.js"
+
+const loaders: Record<string, () => Promise<{ readonly engine: Engine }>> = {
+  stratadb: () => import("./stratadb.js"),
+  "classic-level": () => import("./classicLevel.js"),
+  rocksdb: () => import("./rocksdb.js"),
+  lmdb: () => import("./lmdb.js"),
+  memory: () => import("./memory.js")
+}
+
+export const engineNames: ReadonlyArray<string> = Object.keys(loaders)
+export const defaultEngines: ReadonlyArray<string> = ["stratadb", "classic-level", "rocksdb", "lmdb"]
+
+export const loadEngine = (name: string): Effect.Effect<Engine, EngineError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const load = loaders[name]
+      if (load === undefined) throw new Error(`unknown engine ${name}`)
+      return (await load()).engine
+    },
+    catch: (cause) => new EngineError({ engine: name, operation: "load", cause })
+  })

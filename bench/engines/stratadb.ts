@@ -1,0 +1,63 @@
+/**
+ * stratadb through its own Effects, no Promise round trip: `put`, `get`, `delete`, `write` of a
+ * `WriteBatch`, `scan` as a Stream consumed chunk by chunk, on `NodeSyncFileSystem` with the
+ * default options.
+ */
+import { Effect, Option, Stream } from "effect"
+import { Db } from "../../src/Db.js"
+import * as NodeSyncFileSystem from "../../src/NodeSyncFileSystem.js"
+import { WriteBatch } from "../../src/WriteBatch.js"
+import type { Engine, EngineStats, Handle, OnEntry } from "../engine.js"
+import { EngineError } from "../errors.js"
+import { packageVersion } from "./packageVersion.js"
+
+const wrap = (operation: string) => (cause: unknown) => new EngineError({ engine: "stratadb", operation, cause })
+
+export const engine: Engine = {
+  name: "stratadb",
+  description: `stratadb ${packageVersion("stratadb")} (TypeScript LSM, default options, NodeSyncFileSystem)`,
+  durability: "a put returns once its WAL bytes are handed to the OS (no fsync): survives kill -9, not power loss",
+  api: "Db effects run in the harness's fibers: put, get, delete, write(WriteBatch), scan (Stream, by chunk)",
+  open: (directory) =>
+    Db.make({ directory }).pipe(
+      Effect.provide(NodeSyncFileSystem.layer),
+      Effect.mapError(wrap("open")),
+      Effect.map((db): Handle => ({
+        put: (key, value) => Effect.mapError(db.put(key, value), wrap("put")),
+        get: (key) => db.get(key).pipe(Effect.map(Option.getOrUndefined), Effect.mapError(wrap("get"))),
+        del: (key) => Effect.mapError(db.delete(key), wrap("delete")),
+        batch: (puts) =>
+          Effect.suspend(() => {
+            const batch = WriteBatch.make()
+            for (const p of puts) batch.put(p.key, p.value)
+            return Effect.mapError(db.write(batch), wrap("write"))
+          }),
+        scan: (options, onEntry: OnEntry) =>
+          Effect.suspend(() => {
+            let seen = 0
+            let going = true
+            return db.scan({ reverse: options.reverse }).pipe(
+              Stream.chunks,
+              Stream.runForEachWhile((chunk) =>
+                Effect.sync(() => {
+                  for (const entry of chunk) {
+                    seen++
+                    if (!onEntry(entry.key, entry.value)) {
+                      going = false
+                      break
+                    }
+                  }
+                  return going
+                })
+              ),
+              Effect.as(seen),
+              Effect.mapError(wrap("scan"))
+            )
+          }),
+        stats: db.stats.pipe(
+          Effect.map((s): EngineStats => ({ ...s })),
+          Effect.mapError(wrap("stats"))
+        )
+      }))
+    )
+}

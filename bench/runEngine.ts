@@ -1,0 +1,93 @@
+/**
+ * One engine's whole run (the body of a worker process, also callable in-process by tests): its
+ * workloads in turn, each on fresh directories under `baseDirectory` that are removed after it.
+ * A failure ends the run; the figures gathered before it are kept and the error is reported.
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import type { BenchConfig } from "./config.js"
+import type { Engine } from "./engine.js"
+import { loadEngine } from "./engines/index.js"
+import { Progress } from "./progress.js"
+import type { EngineResult, KeyliteResult, DbBenchResult } from "./results.js"
+import { dbBench } from "./workloads/dbbench.js"
+import { keylite } from "./workloads/keylite.js"
+
+/** A directory for one workload, removed (with everything in it) when the scope closes. */
+const workloadDirectory = (baseDirectory: string, label: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => fs.mkdtempSync(path.join(baseDirectory, `${label}-`))),
+    (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+  )
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+export const runEngine = (
+  config: BenchConfig,
+  engineName: string,
+  baseDirectory: string,
+  write?: (line: string) => void
+): Effect.Effect<EngineResult> =>
+  Effect.gen(function* () {
+    const started = performance.now()
+    const progress = new Progress(engineName, config.progressSeconds * 1000, write)
+    const ctx = { engine: engineName, budgetMs: config.phaseSeconds * 1000, progress }
+    let engine: Engine | undefined
+    let keyliteResult: KeyliteResult | undefined
+    let loadedResult: KeyliteResult | undefined
+    let dbbenchResult: DbBenchResult | undefined
+
+    const body = Effect.gen(function* () {
+      const loaded = yield* loadEngine(engineName)
+      engine = loaded
+      for (const workload of config.workloads) {
+        progress.note(`${workload} starts`)
+        if (workload === "keylite" || workload === "keylite-loaded") {
+          const result = yield* Effect.scoped(
+            Effect.gen(function* () {
+              const directory = yield* workloadDirectory(baseDirectory, `${engineName}-${workload}`)
+              return yield* keylite(loaded, ctx, {
+                directory,
+                windowSeconds: config.windowSeconds,
+                load: workload === "keylite" ? 0 : config.load,
+                seed: config.seed
+              })
+            })
+          )
+          if (workload === "keylite") keyliteResult = result
+          else loadedResult = result
+        } else {
+          dbbenchResult = yield* Effect.scoped(
+            Effect.gen(function* () {
+              const directory = yield* workloadDirectory(baseDirectory, `${engineName}-dbbench`)
+              return yield* dbBench(loaded, ctx, {
+                n: config.n,
+                seed: config.seed,
+                freshDirectory: (label) => fs.mkdtempSync(path.join(directory, `${label}-`))
+              })
+            })
+          )
+        }
+      }
+    })
+    const error = yield* body.pipe(
+      Effect.as(undefined),
+      Effect.catchAll((e) => Effect.succeed(errorText(e))),
+      Effect.catchAllDefect((d) => Effect.succeed(`defect: ${errorText(d)}`))
+    )
+    progress.sample()
+    const result: EngineResult = {
+      engine: engineName,
+      description: engine?.description ?? engineName,
+      durability: engine?.durability ?? "?",
+      api: engine?.api ?? "?",
+      ...(keyliteResult === undefined ? {} : { keylite: keyliteResult }),
+      ...(loadedResult === undefined ? {} : { keyliteLoaded: loadedResult }),
+      ...(dbbenchResult === undefined ? {} : { dbbench: dbbenchResult }),
+      memory: { peakRssBytes: process.resourceUsage().maxRSS * 1024, peakHeapUsedBytes: progress.peakHeapUsed },
+      ...(error === undefined ? {} : { error }),
+      wallSeconds: (performance.now() - started) / 1000
+    }
+    return result
+  })
