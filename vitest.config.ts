@@ -5,6 +5,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    pool: "forks"
+    pool: "forks",
+    // The read tests measure heap growth, which needs an explicit garbage collection.
+    poolOptions: { forks: { execArgv: ["--expose-gc"] } }
   }
 })

@@ -50,7 +50,7 @@ export const engine: Engine = {
                   return going
                 })
               ),
-              Effect.as(seen),
+              Effect.map(() => seen),
               Effect.mapError(wrap("scan"))
             )
           }),
