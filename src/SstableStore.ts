@@ -15,6 +15,7 @@ import type { Kind } from "./internal/key/internalKey.js"
 import { BlockCache } from "./internal/table/blockCache.js"
 import { TableBuilder } from "./internal/table/tableBuilder.js"
 import { openTable, type TableReader } from "./internal/table/tableReader.js"
+export type { TableReader }
 import type { FileMeta } from "./internal/version/fileMeta.js"
 
 export interface TableSink {
@@ -49,6 +50,8 @@ export interface SstableStore {
     key: string,
     seq: number
   ) => Effect.Effect<{ readonly kind: Kind; readonly value: Uint8Array } | undefined, Corruption | PlatformError>
+  /** The table's reader when it is open already (no I/O), for synchronous point reads. */
+  readonly openReader: (number: number) => TableReader | undefined
   /** An iterator over the table's entries; the table stays open until `pins` is released. */
   readonly iterator: (meta: FileMeta, pins: TablePins) => Effect.Effect<InternalIterator, Corruption | PlatformError>
   /** The same without I/O, when the table is open already. */
@@ -213,6 +216,13 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
   return SstableStore.of({
     create,
     get: (meta, key, seq) => Effect.flatMap(readerOf(meta), (r) => r.get(key, seq)),
+    openReader: (number) => {
+      const t = open.get(number)
+      if (t === undefined) return undefined
+      open.delete(number)
+      open.set(number, t)
+      return t.reader
+    },
     iterator: (meta, pins) =>
       Effect.map(readerOf(meta), (r) => {
         pin(meta.number, pins)

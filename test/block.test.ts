@@ -93,7 +93,7 @@ describe("block", () => {
         assertAt(it, sorted, i, `forward ${i}`)
       })
       const backward: Array<string> = []
-      for (it.seekToLast(); it.valid(); it.prev()) backward.push(`${it.key()}@${it.seq()}`)
+      for (it.seekToLast(); it.valid() && backward.length <= sorted.length; it.prev()) backward.push(`${it.key()}@${it.seq()}`)
       assert.deepStrictEqual(backward, sorted.map((e) => `${e.key}@${e.seq}`).reverse())
     }
   })

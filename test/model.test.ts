@@ -108,7 +108,9 @@ export const runModel = (ops: ReadonlyArray<Op>, options: DbOptions) =>
     const snapshots: Array<{ snapshot: Snapshot; model: Map<string, string>; scope: Scope.CloseableScope }> = []
     let scope = yield* Scope.make()
     let db: DbService = yield* Db.make(options).pipe(Scope.extend(scope))
-    const releaseAll = Effect.forEach(snapshots.splice(0), (s) => Scope.close(s.scope, Exit.void), { discard: true })
+    const releaseAll = Effect.suspend(() =>
+      Effect.forEach(snapshots.splice(0), (s) => Scope.close(s.scope, Exit.void), { discard: true })
+    )
     const scanDb = (spec: ScanSpec, snap: Snapshot | undefined) =>
       Effect.map(Stream.runCollect(db.scan(scanOptions(spec, snap))), (c) =>
         Chunk.toReadonlyArray(c).map((e): [string, string] => [text(e.key), text(e.value)])

@@ -6,6 +6,9 @@ import { compareInternal, KIND_DELETE, KIND_PUT, type Kind, MAX_SEQUENCE } from 
 import type { InternalIterator } from "../src/internal/iter/internalIterator.js"
 import { BlockCache } from "../src/internal/table/blockCache.js"
 import { TableBuilder, type TableBuilderOptions } from "../src/internal/table/tableBuilder.js"
+import { sealBlock } from "../src/internal/table/blockTrailer.js"
+import { encodeProperties } from "../src/internal/table/properties.js"
+import { maskedCrc32 } from "../src/internal/table/tableCoding.js"
 import { FOOTER_SIZE } from "../src/internal/table/tableFormat.js"
 import { BLOCK_NOT_CACHED, openTable, type TableCounters, type TableReader } from "../src/internal/table/tableReader.js"
 
@@ -24,18 +27,22 @@ const rng = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
+/** The key prefix of the k-th present user key (even numbers; odd ones are absent). */
 const userKey = (i: number) => `user:${String(i * 2).padStart(7, "0")}`
+const letters = "abcdefghijklmnopqrstuvwxyz"
 
 /**
- * About `n` entries in internal order: distinct user keys (even numbers, so odd ones are absent),
- * 1 to 3 versions each with distinct sequences (gaps between them), about 1 in 5 a tombstone.
+ * About `n` entries in internal order: distinct user keys (`userKey(k)`, then "." and 0 to 6
+ * random letters, so index separators can be shortened and gaps exist between keys), 1 to 3
+ * versions each with distinct sequences (gaps between them), about 1 in 5 a tombstone.
  */
 const makeEntries = (n: number, seed: number): Array<Entry> => {
   const next = rng(seed)
   const entries: Array<Entry> = []
   const usedSeqs = new Set<number>()
   for (let k = 0; entries.length < n; k++) {
-    const key = userKey(k)
+    let key = userKey(k) + "."
+    for (let len = Math.floor(next() * 7); len > 0; len--) key += letters[Math.floor(next() * 26)]
     const versions = Math.min(n - entries.length, 1 + Math.floor(next() * 3))
     const seqs: Array<number> = []
     while (seqs.length < versions) {
@@ -132,6 +139,7 @@ const scanForward = (it: InternalIterator) =>
     it.seekToFirst()
     yield* settle(it)
     while (it.valid()) {
+      if (out.length > 1_000_000) throw new Error("forward scan does not end")
       out.push({ key: it.key(), seq: it.seq(), kind: it.kind(), value: Buffer.from(it.value()) })
       it.next()
       yield* settle(it)
@@ -139,12 +147,13 @@ const scanForward = (it: InternalIterator) =>
     return out
   })
 
-const scanBackward = (it: InternalIterator) =>
+const scanBackward = (it: InternalIterator, limit = 1_000_000) =>
   Effect.gen(function* () {
     const out: Array<string> = []
     it.seekToLast()
     yield* settle(it)
     while (it.valid()) {
+      if (out.length > limit) throw new Error("backward scan does not end")
       out.push(`${it.key()}@${it.seq()}`)
       it.prev()
       yield* settle(it)
@@ -174,7 +183,15 @@ const checkSeeks = (reader: TableReader, entries: ReadonlyArray<Entry>, count: n
     const it = reader.iterator()
     const maxKey = entries.length * 2 + 4
     for (let t = 0; t < count; t++) {
-      const key = next() < 0.5 && entries.length > 0 ? entries[Math.floor(next() * entries.length)]!.key : userKey(Math.floor(next() * maxKey) / 2)
+      // A present key, or a random one: any number, then nothing, "." and letters, or "~".
+      let key: string
+      if (next() < 0.4 && entries.length > 0) key = entries[Math.floor(next() * entries.length)]!.key
+      else {
+        key = `user:${String(Math.floor(next() * maxKey)).padStart(7, "0")}`
+        const tail = next()
+        if (tail < 0.3) key += "~"
+        else if (tail < 0.8) key += "." + letters[Math.floor(next() * 26)]! + letters[Math.floor(next() * 26)]!
+      }
       const seq = next() < 0.2 ? MAX_SEQUENCE : Math.floor(next() * entries.length * 8)
       const forward = next() < 0.5
       let pos = forward ? lowerBound(entries, key, seq) : floorIndex(entries, key, seq)
@@ -258,6 +275,12 @@ describe("table", () => {
           })
           assert.strictEqual(reader.blockCount, p.dataBlocks)
           if (n > 1) assert.isAbove(reader.blockCount, 1)
+          if (n > 1) {
+            // Some index separators are shortened: they are not keys of the table.
+            const present = new Set(entries.map((e) => e.key))
+            assert.isTrue(reader.index.keys.some((k) => !present.has(k)))
+            assert.strictEqual(reader.index.keys[reader.blockCount - 1], entries[entries.length - 1]!.key)
+          }
         })
       )
 
@@ -466,6 +489,35 @@ describe("table", () => {
           const error = expectCorruption(yield* Effect.exit(open(flip(at), 1 << 20, "corrupt.sst")), `flip at ${at}`)
           assert.strictEqual(error.offset, bytes.length - FOOTER_SIZE)
         }
+      })
+    )
+
+    it.effect("a footer naming another format version fails open", () =>
+      Effect.gen(function* () {
+        const copy = Buffer.from(bytes)
+        const footer = copy.subarray(copy.length - FOOTER_SIZE)
+        assert.strictEqual(footer.readUInt32LE(48), 1)
+        footer.writeUInt32LE(2, 48)
+        footer.writeUInt32LE(maskedCrc32(footer.subarray(0, 52)), 52)
+        const error = expectCorruption(yield* Effect.exit(open(copy, 1 << 20, "corrupt.sst")), "version 2")
+        assert.include(error.description, "version")
+      })
+    )
+
+    it.effect("properties that disagree with the index fail open", () =>
+      Effect.gen(function* () {
+        const { reader } = yield* open(bytes)
+        const props = reader.properties
+        const contents = encodeProperties(props)
+        const wrong = encodeProperties({ ...props, dataBlocks: props.dataBlocks + 1 })
+        assert.strictEqual(wrong.length, contents.length)
+        const copy = Buffer.from(bytes)
+        // The properties block follows the filter block; reseal the wrong contents in its place.
+        const at = copy.indexOf(sealBlock(contents), props.dataSize)
+        assert.isAtLeast(at, props.dataSize)
+        sealBlock(wrong).copy(copy, at)
+        const error = expectCorruption(yield* Effect.exit(open(copy, 1 << 20, "corrupt.sst")), "dataBlocks + 1")
+        assert.include(error.description, "properties")
       })
     )
 

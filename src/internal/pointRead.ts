@@ -11,6 +11,7 @@ import type { Memtable } from "../Memtable.js"
 import type { SstableStore } from "../SstableStore.js"
 import type { DbState } from "./dbState.js"
 import { KIND_PUT } from "./key/internalKey.js"
+import { BLOCK_NOT_CACHED } from "./table/tableReader.js"
 import type { FileMeta } from "./version/fileMeta.js"
 import type { Version } from "./version/version.js"
 
@@ -60,17 +61,27 @@ export const makePointRead = (deps: {
     )
   }
 
-  /** The value of `key` visible at `seq`. */
+  /**
+   * The value of `key` visible at `seq`. While tables are open and their blocks cached the whole
+   * read is synchronous; the first table that needs I/O continues as an effect that pins the
+   * version until it completes.
+   */
   return (key: string, seq: number): Effect.Effect<Option.Option<Uint8Array>, Corruption | PlatformError> => {
     state.gets++
     const entry = memtable.get(key, seq)
     if (entry !== undefined) return Effect.succeed(entry.kind === KIND_PUT ? copyOut(entry.value) : Option.none())
-    const version = manifest.acquire()
+    const version = manifest.current()
     const tables = candidateTables(version, key)
-    if (tables.length === 0) {
-      manifest.release(version)
-      return NONE
+    for (let i = 0; i < tables.length; i++) {
+      const reader = store.openReader(tables[i]!.number)
+      const found = reader === undefined ? BLOCK_NOT_CACHED : reader.getCached(key, seq)
+      if (found === BLOCK_NOT_CACHED) {
+        manifest.acquire()
+        return Effect.ensuring(fromTables(tables, i, key, seq), Effect.sync(() => manifest.release(version)))
+      }
+      state.tableReads++
+      if (found !== undefined) return Effect.succeed(found.kind === KIND_PUT ? copyOut(found.value) : Option.none())
     }
-    return Effect.ensuring(fromTables(tables, 0, key, seq), Effect.sync(() => manifest.release(version)))
+    return NONE
   }
 }

@@ -1,44 +1,21 @@
 /**
- * Byte-level helpers of the table format: LEB128 varints up to 2^53 - 1 and LevelDB's masked
- * crc32 (over `node:zlib`'s native crc32).
- *
- * Private to `src/internal/table/` until `src/internal/format/` (varint, crc) lands; then these
- * can delegate to it.
+ * The byte-level helpers the table modules share, over `src/internal/format/`: LevelDB's masked
+ * crc32, varints (LEB128 up to 2^53 - 1), and `ByteCursor`, a read position for the decoders that
+ * run at open (footer, properties, index handles) and report malformed bytes as -1 / undefined
+ * rather than by throwing.
  */
-import { crc32 } from "node:zlib"
+import { crc32, maskCrc } from "../format/crc.js"
+import { decodeVarint, encodeVarint, varintLength } from "../format/varint.js"
 
-const MASK_DELTA = 0xa282ead8
+export { varintLength }
 
-/** LevelDB's masked crc32 of `data` (rotate right 15, add a constant). */
-export const maskedCrc32 = (data: Uint8Array): number => {
-  const c = crc32(data)
-  return ((((c >>> 15) | (c << 17)) >>> 0) + MASK_DELTA) >>> 0
-}
-
-/** Bytes taken by the varint of `value` (a safe non-negative integer). */
-export const varintLength = (value: number): number => {
-  let n = 1
-  while (value >= 128) {
-    value = Math.floor(value / 128)
-    n++
-  }
-  return n
-}
+/** LevelDB's masked crc32 of `data`. */
+export const maskedCrc32 = (data: Uint8Array): number => maskCrc(crc32(data))
 
 /** Writes the varint of `value` at `pos`; returns the position after it. */
-export const putVarint = (buf: Uint8Array, pos: number, value: number): number => {
-  while (value >= 128) {
-    buf[pos++] = (value & 127) | 128
-    value = Math.floor(value / 128)
-  }
-  buf[pos++] = value
-  return pos
-}
+export const putVarint = (buf: Uint8Array, pos: number, value: number): number => encodeVarint(buf, pos, value)
 
-/**
- * A read position over bytes for the non-hot decoders (footer, properties, index). Reads return
- * -1 when the bytes do not hold a valid value (past `end`, over 8 bytes, above 2^53 - 1).
- */
+/** A read position over `buf[pos, end)`. */
 export class ByteCursor {
   constructor(
     readonly buf: Uint8Array,
@@ -46,17 +23,11 @@ export class ByteCursor {
     readonly end: number
   ) {}
 
+  /** The next varint, or -1 when the bytes do not hold one (truncated, overlong, > 2^53 - 1). */
   varint(): number {
-    let result = 0
-    let scale = 1
-    for (let i = 0; i < 8; i++) {
-      if (this.pos >= this.end) return -1
-      const b = this.buf[this.pos++]!
-      result += (b & 127) * scale
-      if (b < 128) return result <= Number.MAX_SAFE_INTEGER ? result : -1
-      scale *= 128
-    }
-    return -1
+    const value = decodeVarint(this.buf, this.pos, this.end)
+    if (value >= 0) this.pos += varintLength(value)
+    return value
   }
 
   /** `length` raw bytes as a view, or undefined when they run past `end`. */
