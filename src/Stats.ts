@@ -33,4 +33,6 @@ export interface DbStats {
   /** Table lookups (index + block) performed by point reads since open. */
   readonly tableReads: number
   readonly gets: number
+  /** tableReads / gets: how many tables a point read consulted on average (0 before any get). */
+  readonly tablesReadPerGet: number
 }

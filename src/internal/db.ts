@@ -220,7 +220,8 @@ export const makeDb = (
         bloomChecks: store.counters.bloomChecks,
         bloomNegatives: store.counters.bloomNegatives,
         tableReads: state.tableReads,
-        gets: state.gets
+        gets: state.gets,
+        tablesReadPerGet: state.gets === 0 ? 0 : state.tableReads / state.gets
       })
     })
 
