@@ -18,7 +18,13 @@ const send = (message: WorkerMessage): Effect.Effect<void> =>
       process.stdout.write(JSON.stringify(message.result, null, 2) + "\n")
       resume(Effect.void)
     } else {
-      process.send(message, undefined, {}, () => resume(Effect.void))
+      process.send(message, undefined, {}, () => {
+        // Close the channel (it would keep this process alive) without treating it as the
+        // parent going away.
+        process.removeListener("disconnect", onDisconnect)
+        process.disconnect()
+        resume(Effect.void)
+      })
     }
   })
 
@@ -28,7 +34,8 @@ if (configText === undefined || engineName === undefined || baseDirectory === un
   process.exit(2)
 }
 // The parent died or closed the channel: stop like on Ctrl-C.
-process.on("disconnect", () => process.kill(process.pid, "SIGINT"))
+const onDisconnect = () => void process.kill(process.pid, "SIGINT")
+process.on("disconnect", onDisconnect)
 
 const config = JSON.parse(configText) as BenchConfig
 NodeRuntime.runMain(

@@ -14,7 +14,9 @@ import type { InternalIterator } from "./internal/iter/internalIterator.js"
 import type { Kind } from "./internal/key/internalKey.js"
 import { BlockCache } from "./internal/table/blockCache.js"
 import { TableBuilder } from "./internal/table/tableBuilder.js"
-import { openTable, type TableReader } from "./internal/table/tableReader.js"
+import { openTable, type ReadAtSync, type TableReader } from "./internal/table/tableReader.js"
+import { hasPositionalRead, PositionalRead } from "./internal/positionalRead.js"
+import { Buffer } from "node:buffer"
 export type { TableReader }
 import type { FileMeta } from "./internal/version/fileMeta.js"
 
@@ -144,17 +146,30 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
       )
   }
 
+  /** A synchronous readAt when the handle has a positional read (our own file systems). */
+  const readAtSyncOf = (file: File): ReadAtSync | undefined => {
+    if (!hasPositionalRead(file)) return undefined
+    const pread = file[PositionalRead]
+    return (offset, length) => {
+      const buffer = Buffer.allocUnsafe(length)
+      const n = pread.call(file, buffer, offset)
+      return n === length ? buffer : buffer.subarray(0, n)
+    }
+  }
+
   const load = (meta: FileMeta): Effect.Effect<TableReader, Corruption | PlatformError> =>
     Effect.gen(function* () {
       const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
       const name = tableFileName(meta.number)
       const reader = yield* Effect.gen(function* () {
         const file = yield* fs.open(config.file(name), { flag: "r" }).pipe(Scope.extend(scope))
+        const readAtSync = readAtSyncOf(file)
         return yield* openTable({
           fileNumber: meta.number,
           fileName: name,
           fileSize: meta.size,
-          readAt: readAtOf(file),
+          readAt: readAtSync === undefined ? readAtOf(file) : (o, l) => Effect.try({ try: () => readAtSync(o, l), catch: (e) => e as PlatformError }),
+          ...(readAtSync === undefined ? {} : { readAtSync }),
           cache: blockCache,
           counters
         })

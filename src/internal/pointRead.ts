@@ -3,9 +3,9 @@
  * read pins: L0 newest first (ranges overlap), then at most one table per deeper level (binary
  * search on key ranges). Tables are skipped by key range and, inside the store, by bloom filter.
  */
-import type { PlatformError } from "@effect/platform/Error"
+import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import { Effect, Option } from "effect"
-import type { Corruption } from "../errors.js"
+import { Corruption } from "../errors.js"
 import type { Manifest } from "../Manifest.js"
 import type { Memtable } from "../Memtable.js"
 import type { SstableStore } from "../SstableStore.js"
@@ -74,7 +74,8 @@ export const makePointRead = (deps: {
     const tables = candidateTables(version, key)
     for (let i = 0; i < tables.length; i++) {
       const reader = store.openReader(tables[i]!.number)
-      const found = reader === undefined ? BLOCK_NOT_CACHED : reader.getCached(key, seq)
+      const found = reader === undefined ? BLOCK_NOT_CACHED : reader.getSync(key, seq)
+      if (found instanceof Corruption || isPlatformError(found)) return Effect.fail(found)
       if (found === BLOCK_NOT_CACHED) {
         manifest.acquire()
         return Effect.ensuring(fromTables(tables, i, key, seq), Effect.sync(() => manifest.release(version)))

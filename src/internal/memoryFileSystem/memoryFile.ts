@@ -10,6 +10,7 @@ import { attempt } from "./attempt.js"
 import { errnoError } from "./errno.js"
 import type { MemoryState } from "./state.js"
 import { fileInfo, type FileNode, type Node } from "./tree.js"
+import { PositionalRead } from "../positionalRead.js"
 
 export interface Access {
   readonly readable: boolean
@@ -61,6 +62,17 @@ export class MemoryFile implements FileSystem.File {
       this.position += n
       return FileSystem.Size(n)
     })
+  }
+
+  /** `pread`: reads at `position` without moving the cursor (see positionalRead.ts). */
+  [PositionalRead](buffer: Uint8Array, position: number): number {
+    const saved = this.position
+    this.position = position
+    try {
+      return this.readableFile("read").content.read(position, buffer)
+    } finally {
+      this.position = saved
+    }
   }
 
   readAlloc(size: FileSystem.SizeInput) {

@@ -13,6 +13,7 @@ import { Buffer } from "node:buffer"
 import * as NFS from "node:fs"
 import { fileInfo } from "./fileInfo.js"
 import { nodeError } from "./nodeError.js"
+import { PositionalRead } from "../positionalRead.js"
 
 export class SyncFile implements FileSystem.File {
   readonly [FileSystem.FileTypeId]: FileSystem.FileTypeId = FileSystem.FileTypeId
@@ -62,6 +63,16 @@ export class SyncFile implements FileSystem.File {
         return Effect.fail(nodeError("read", error, this.fd))
       }
     })
+  }
+
+  /** `pread`: reads at `position` without moving the cursor (see positionalRead.ts). */
+  [PositionalRead](buffer: Uint8Array, position: number): number {
+    if (this.closed) throw this.closedError("read", "read")
+    try {
+      return NFS.readSync(this.fd, buffer, 0, buffer.length, position)
+    } catch (error) {
+      throw nodeError("read", error, this.fd)
+    }
   }
 
   readAlloc(size: FileSystem.SizeInput): Effect.Effect<Option.Option<Uint8Array>, PlatformError> {

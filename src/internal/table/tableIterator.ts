@@ -121,7 +121,7 @@ export class TableIterator implements InternalIterator {
   private enter(i: number, action: Action): boolean {
     this.blockIndex = i
     if (this.loadedIndex !== i) {
-      const block = this.table.cachedBlock(i)
+      const block = this.table.blockNow(i)
       if (block === undefined) {
         this.pendingAction = action
         return false

@@ -6,13 +6,13 @@
  * synchronous form). Every checksum or parse failure is a `Corruption` naming the file and the
  * block's offset.
  */
-import type { PlatformError } from "@effect/platform/Error"
+import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import { Buffer } from "node:buffer"
 import { Effect } from "effect"
 import { Corruption } from "../../errors.js"
 import type { Kind } from "../key/internalKey.js"
 import type { FileMeta } from "../version/fileMeta.js"
-import { type Block, BlockIterator, parseBlock } from "./block.js"
+import { Block, BlockIterator, parseBlock } from "./block.js"
 import type { BlockCache } from "./blockCache.js"
 import { unsealBlock } from "./blockTrailer.js"
 import { bloomHash, mayContainHash, validFilter } from "./bloom.js"
@@ -39,7 +39,15 @@ export interface OpenTableOptions {
   readonly readAt: ReadAt
   readonly cache: BlockCache
   readonly counters?: TableCounters
+  /**
+   * A synchronous `readAt` (the file has a positional read, see positionalRead.ts): throws a
+   * `PlatformError` on failure. With it a block that misses the cache is read without an effect.
+   */
+  readonly readAtSync?: ReadAtSync
 }
+
+/** Reads `length` bytes at `offset` synchronously; throws a `PlatformError` on failure. */
+export type ReadAtSync = (offset: number, length: number) => Uint8Array
 
 /** An entry found by a point read. */
 export interface TableEntry {
@@ -66,7 +74,8 @@ export class TableReader {
     readonly properties: TableProperties,
     readonly index: TableIndex,
     /** The filter block's contents (empty: no filter). */
-    readonly filter: Uint8Array
+    readonly filter: Uint8Array,
+    private readonly readAtSync: ReadAtSync | undefined
   ) {}
 
   get blockCount(): number {
@@ -103,6 +112,51 @@ export class TableReader {
     return this.searchBlock(block, userKey, seq)
   }
 
+  /**
+   * `getCached`, reading a missing block synchronously when the file allows it; a failure is
+   * returned, not thrown. `BLOCK_NOT_CACHED` only when there is no synchronous read.
+   */
+  getSync(userKey: string, seq: number): TableEntry | undefined | typeof BLOCK_NOT_CACHED | Corruption | PlatformError {
+    const found = this.getCached(userKey, seq)
+    if (found !== BLOCK_NOT_CACHED || this.readAtSync === undefined) return found
+    const i = this.index.find(userKey, seq)
+    const block = this.loadBlockSync(i)
+    return block instanceof Block ? this.searchBlock(block, userKey, seq) : block
+  }
+
+  /** Block `i` from the cache, or read synchronously when the file allows it; else undefined. */
+  blockNow(i: number): Block | undefined {
+    const cached = this.cache.get(this.fileNumber, this.index.offsets[i]!)
+    if (cached !== undefined || this.readAtSync === undefined) return cached
+    const block = this.loadBlockSync(i)
+    // A failure leaves the step pending: the effectful read reports it properly.
+    return block instanceof Block ? block : undefined
+  }
+
+  /** Reads, checks, parses and caches block `i` synchronously (requires `readAtSync`). */
+  private loadBlockSync(i: number): Block | Corruption | PlatformError {
+    const offset = this.index.offsets[i]!
+    const size = this.index.sizes[i]!
+    let raw: Uint8Array
+    try {
+      raw = this.readAtSync!(offset, size + BLOCK_TRAILER_SIZE)
+    } catch (error) {
+      if (isPlatformError(error)) return error
+      throw error
+    }
+    return this.checkBlock(raw, offset, size)
+  }
+
+  private checkBlock(raw: Uint8Array, offset: number, size: number): Block | Corruption {
+    if (this.counters !== undefined) this.counters.blockReads++
+    const contents = unsealBlock(raw, size, this.fileName, offset)
+    if (contents instanceof Corruption) return contents
+    const block = parseBlock(contents, this.fileName, offset)
+    if (block instanceof Corruption) return block
+    this.cache.set(this.fileNumber, offset, block, size + BLOCK_TRAILER_SIZE)
+    return block
+  }
+
   /** The newest entry for `userKey` with sequence <= `seq`, or undefined. */
   get(userKey: string, seq: number): Effect.Effect<TableEntry | undefined, Corruption | PlatformError> {
     return Effect.suspend(() => {
@@ -131,16 +185,17 @@ export class TableReader {
 
   /** Reads, checks and parses data block `i`, and caches it. */
   readBlock(i: number): Effect.Effect<Block, Corruption | PlatformError> {
+    if (this.readAtSync !== undefined) {
+      return Effect.suspend(() => {
+        const block = this.loadBlockSync(i)
+        return block instanceof Block ? Effect.succeed(block) : Effect.fail(block)
+      })
+    }
     const offset = this.index.offsets[i]!
     const size = this.index.sizes[i]!
     return Effect.flatMap(this.readAt(offset, size + BLOCK_TRAILER_SIZE), (raw) => {
-      if (this.counters !== undefined) this.counters.blockReads++
-      const contents = unsealBlock(raw, size, this.fileName, offset)
-      if (contents instanceof Corruption) return Effect.fail(contents)
-      const block = parseBlock(contents, this.fileName, offset)
-      if (block instanceof Corruption) return Effect.fail(block)
-      this.cache.set(this.fileNumber, offset, block, size + BLOCK_TRAILER_SIZE)
-      return Effect.succeed(block)
+      const block = this.checkBlock(raw, offset, size)
+      return block instanceof Block ? Effect.succeed(block) : Effect.fail(block)
     })
   }
 
@@ -192,6 +247,7 @@ export const openTable = (options: OpenTableOptions): Effect.Effect<TableReader,
       options.counters,
       properties,
       index,
-      Buffer.from(filter) // a copy: the rest of the metadata read can be collected
+      Buffer.from(filter), // a copy: the rest of the metadata read can be collected
+      options.readAtSync
     )
   })
