@@ -15,7 +15,7 @@ import type { Kind } from "./internal/key/internalKey.js"
 import { BlockCache } from "./internal/table/blockCache.js"
 import { TableBuilder } from "./internal/table/tableBuilder.js"
 import { openTable, type ReadAtSync, type TableReader } from "./internal/table/tableReader.js"
-import { hasPositionalRead, PositionalRead } from "./internal/positionalRead.js"
+import { hasPositionalRead, PositionalRead } from "./internal/fileCapabilities.js"
 import { Buffer } from "node:buffer"
 export type { TableReader }
 import type { FileMeta } from "./internal/version/fileMeta.js"

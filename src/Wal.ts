@@ -12,6 +12,7 @@ import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import { Corruption } from "./errors.js"
 import { DbConfig } from "./internal/dbConfig.js"
 import { logFileName } from "./internal/fileNames.js"
+import { hasSyncAppend, SyncAppend, type SyncAppendFile } from "./internal/fileCapabilities.js"
 import { LogWriter } from "./internal/wal/logWriter.js"
 import { readLog } from "./internal/wal/logReader.js"
 
@@ -20,6 +21,10 @@ export interface Wal {
   readonly open: (number: number) => Effect.Effect<void, PlatformError>
   /** Appends one record (a batch payload). */
   readonly append: (payload: Uint8Array) => Effect.Effect<void, PlatformError>
+  /** True when `appendNow` works: the log file's handle can append synchronously. */
+  readonly canAppendNow: () => boolean
+  /** Appends one record synchronously (only when `canAppendNow()`); throws a `PlatformError`. */
+  readonly appendNow: (payload: Uint8Array) => void
   /** Makes every appended record durable. */
   readonly sync: Effect.Effect<void, PlatformError>
   /** The records of log `number`, in order. */
@@ -39,6 +44,7 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
 
   let number = 0
   let file: File | undefined
+  let syncFile: SyncAppendFile | undefined
   let fileScope: Scope.CloseableScope | undefined
   let writer = new LogWriter(0)
   let written = 0
@@ -47,6 +53,7 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
     const f = file
     const s = fileScope
     file = undefined
+    syncFile = undefined
     fileScope = undefined
     if (f === undefined || s === undefined) return Effect.void
     return f.sync.pipe(Effect.ensuring(Scope.close(s, Exit.void)))
@@ -61,6 +68,7 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
       )
       yield* closeCurrent
       file = handle
+      syncFile = hasSyncAppend(handle) ? handle : undefined
       fileScope = scope
       writer = new LogWriter(0)
       number = n
@@ -94,6 +102,12 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
   return Wal.of({
     open,
     append,
+    canAppendNow: () => syncFile !== undefined,
+    appendNow: (payload) => {
+      const framed = writer.frame(payload)
+      written += framed.byteLength
+      syncFile![SyncAppend](framed)
+    },
     sync: Effect.suspend(() => (file === undefined ? Effect.void : file.sync)),
     replay,
     currentNumber: () => number,

@@ -111,23 +111,22 @@ export const makeDb = (
         return Effect.forEach(resolvedKeys, (k) => pointRead(k, seq))
       })
 
-    const put = (key: Bytes, value: Bytes, options?: WriteOptions) =>
-      Effect.suspend(() => {
-        const bad = checkWriteOptions("put", options)
-        if (bad !== undefined) return Effect.fail(bad)
-        const op = resolvePut("put", key, value, resolved.maxKeySize, resolved.maxValueSize)
-        if (op instanceof InvalidArgument) return Effect.fail(op)
-        return writer.write([op], options?.sync === true)
-      })
+    // Validation is pure, so it runs when the effect is built; the write runs when it is run.
+    const put = (key: Bytes, value: Bytes, options?: WriteOptions): Effect.Effect<void, DbError> => {
+      const bad = checkWriteOptions("put", options)
+      if (bad !== undefined) return Effect.fail(bad)
+      const op = resolvePut("put", key, value, resolved.maxKeySize, resolved.maxValueSize)
+      if (op instanceof InvalidArgument) return Effect.fail(op)
+      return writer.write([op], options?.sync === true)
+    }
 
-    const del = (key: Bytes, options?: WriteOptions) =>
-      Effect.suspend(() => {
-        const bad = checkWriteOptions("delete", options)
-        if (bad !== undefined) return Effect.fail(bad)
-        const op = resolveDelete("delete", key, resolved.maxKeySize)
-        if (op instanceof InvalidArgument) return Effect.fail(op)
-        return writer.write([op], options?.sync === true)
-      })
+    const del = (key: Bytes, options?: WriteOptions): Effect.Effect<void, DbError> => {
+      const bad = checkWriteOptions("delete", options)
+      if (bad !== undefined) return Effect.fail(bad)
+      const op = resolveDelete("delete", key, resolved.maxKeySize)
+      if (op instanceof InvalidArgument) return Effect.fail(op)
+      return writer.write([op], options?.sync === true)
+    }
 
     const write = (batch: WriteBatch, options?: WriteOptions) =>
       Effect.suspend(() => {

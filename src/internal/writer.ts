@@ -8,6 +8,7 @@
  * when immutable memtables or L0 tables reach their limits, and rotates a full memtable onto a
  * fresh WAL.
  */
+import { isPlatformError } from "@effect/platform/Error"
 import { Deferred, Effect, FiberId } from "effect"
 import type { DbError } from "../errors.js"
 import { DbClosed } from "../errors.js"
@@ -149,6 +150,7 @@ export const makeWriter = (deps: {
         queue.push({ batch, sync, done })
         return Deferred.await(done)
       }
+      if (!sync && hasRoom() && wal.canAppendNow()) return commitNow(batch)
       writing = true
       if (!sync && hasRoom()) return commitAlone(batch)
       return commitGroup(undefined, batch, sync).pipe(Effect.ensuring(drainQueue))
@@ -158,6 +160,26 @@ export const makeWriter = (deps: {
   const hasRoom = (): boolean =>
     memtable.mutable().approximateBytes < options.writeBufferSize &&
     manifest.current().levels[0]!.length < slowdownAt
+
+  /**
+   * The common case, synchronous from start to end: a lone unsynced write with room in the
+   * memtable, on a log file that appends synchronously. Nothing can interleave, so no writer role
+   * is taken.
+   */
+  const commitNow = (batch: EncodedBatch): Effect.Effect<void, DbError> => {
+    const first = state.lastSequence + 1
+    setSequence(batch.payload, first)
+    try {
+      wal.appendNow(batch.payload)
+    } catch (error) {
+      if (isPlatformError(error)) return Effect.fail(error)
+      throw error
+    }
+    state.lastSequence = first + batch.keys.length - 1
+    apply(batch, first)
+    state.visibleSequence = state.lastSequence
+    return Effect.void
+  }
 
   /** The common case, kept to one WAL effect: a lone unsynced write with room in the memtable. */
   const commitAlone = (batch: EncodedBatch): Effect.Effect<void, DbError> => {

@@ -10,7 +10,7 @@ import { attempt } from "./attempt.js"
 import { errnoError } from "./errno.js"
 import type { MemoryState } from "./state.js"
 import { fileInfo, type FileNode, type Node } from "./tree.js"
-import { PositionalRead } from "../positionalRead.js"
+import { PositionalRead, SyncAppend } from "../fileCapabilities.js"
 
 export interface Access {
   readonly readable: boolean
@@ -64,7 +64,7 @@ export class MemoryFile implements FileSystem.File {
     })
   }
 
-  /** `pread`: reads at `position` without moving the cursor (see positionalRead.ts). */
+  /** `pread`: reads at `position` without moving the cursor (see fileCapabilities.ts). */
   [PositionalRead](buffer: Uint8Array, position: number): number {
     const saved = this.position
     this.position = position
@@ -107,6 +107,11 @@ export class MemoryFile implements FileSystem.File {
     return attempt(() => {
       this.writeAt("writeAll", buffer)
     })
+  }
+
+  /** `writeAll`, synchronously (see fileCapabilities.ts). */
+  [SyncAppend](buffer: Uint8Array): void {
+    this.writeAt("writeAll", buffer)
   }
 
   /** Scope release: closes the handle (a dead handle stays dead). */

@@ -13,7 +13,7 @@ import { Buffer } from "node:buffer"
 import * as NFS from "node:fs"
 import { fileInfo } from "./fileInfo.js"
 import { nodeError } from "./nodeError.js"
-import { PositionalRead } from "../positionalRead.js"
+import { PositionalRead, SyncAppend } from "../fileCapabilities.js"
 
 export class SyncFile implements FileSystem.File {
   readonly [FileSystem.FileTypeId]: FileSystem.FileTypeId = FileSystem.FileTypeId
@@ -65,7 +65,7 @@ export class SyncFile implements FileSystem.File {
     })
   }
 
-  /** `pread`: reads at `position` without moving the cursor (see positionalRead.ts). */
+  /** `pread`: reads at `position` without moving the cursor (see fileCapabilities.ts). */
   [PositionalRead](buffer: Uint8Array, position: number): number {
     if (this.closed) throw this.closedError("read", "read")
     try {
@@ -123,37 +123,40 @@ export class SyncFile implements FileSystem.File {
 
   writeAll(buffer: Uint8Array): Effect.Effect<void, PlatformError> {
     return Effect.suspend(() => {
-      if (this.closed) return Effect.fail(this.closedError("writeAll", "write"))
       try {
-        let offset = 0
-        while (offset < buffer.length) {
-          const n = NFS.writeSync(
-            this.fd,
-            buffer,
-            offset,
-            buffer.length - offset,
-            this.append ? null : this.position
-          )
-          if (n === 0) {
-            return Effect.fail(
-              new SystemError({
-                module: "FileSystem",
-                method: "writeAll",
-                reason: "WriteZero",
-                pathOrDescriptor: this.fd,
-                description: "write returned 0 bytes written"
-              })
-            )
-          }
-          offset += n
-          if (!this.append) this.position += n
-        }
+        this[SyncAppend](buffer)
         return Effect.void
       } catch (error) {
-        return Effect.fail(nodeError("writeAll", error, this.fd))
+        return Effect.fail(error as PlatformError)
       }
     })
   }
+
+  /** `writeAll`, synchronously (see fileCapabilities.ts); throws a `PlatformError`. */
+  [SyncAppend](buffer: Uint8Array): void {
+    if (this.closed) throw this.closedError("writeAll", "write")
+    let offset = 0
+    while (offset < buffer.length) {
+      let n: number
+      try {
+        n = NFS.writeSync(this.fd, buffer, offset, buffer.length - offset, this.append ? null : this.position)
+      } catch (error) {
+        throw nodeError("writeAll", error, this.fd)
+      }
+      if (n === 0) {
+        throw new SystemError({
+          module: "FileSystem",
+          method: "writeAll",
+          reason: "WriteZero",
+          pathOrDescriptor: this.fd,
+          description: "write returned 0 bytes written"
+        })
+      }
+      offset += n
+      if (!this.append) this.position += n
+    }
+  }
+
 
   /** Scope release: closes the descriptor once. */
   close(): void {
