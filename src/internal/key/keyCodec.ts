@@ -5,7 +5,10 @@ import { Buffer } from "node:buffer"
 
 /** The latin1 view of bytes: one code unit per byte, order-preserving. */
 export const bytesToKey = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).latin1Slice(0, bytes.byteLength)
+  (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).latin1Slice(
+    0,
+    bytes.byteLength
+  )
 
 /** The bytes behind a latin1 key string. */
 export const keyToBytes = (key: string): Buffer => Buffer.from(key, "latin1")

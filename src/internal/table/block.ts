@@ -105,7 +105,12 @@ export const parseBlock = (contents: Buffer, file: string, offset: number): Bloc
       keyBuf.copy(grown, 0, 0, keyLen)
       keyBuf = grown
     }
-    contents.copy(keyBuf, shared, keyStart, keyStart + unshared)
+    // Short runs in a plain loop: Buffer.copy's native call costs more than a few bytes.
+    if (unshared <= 16) {
+      for (let j = 0; j < unshared; j++) keyBuf[shared + j] = contents[keyStart + j]!
+    } else {
+      contents.copy(keyBuf, shared, keyStart, keyStart + unshared)
+    }
     keyLen = klen
     if (!validTrailer(keyBuf, klen - KEY_TRAILER_SIZE)) return fail(`key at ${p} has an invalid trailer`)
     p = keyStart + unshared + vlen

@@ -9,8 +9,8 @@
 import { Buffer } from "node:buffer"
 import { KIND_DELETE, KIND_PUT, type Kind } from "../key/internalKey.js"
 import { DecodeError, encodeVarint, varintLength, VarintReader } from "../format/varint.js"
+import { BATCH_HEADER_SIZE } from "./logFormat.js"
 
-export const BATCH_HEADER_SIZE = 12
 
 /** One validated operation: latin1 key, and for a put the value as a string (UTF-8) or bytes. */
 export interface ResolvedOp {

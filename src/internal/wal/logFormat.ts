@@ -17,3 +17,6 @@ export const FIRST = 2
 export const MIDDLE = 3
 export const LAST = 4
 export type FragmentType = typeof FULL | typeof FIRST | typeof MIDDLE | typeof LAST
+
+/** WAL record payload (one write batch): `sequence (fixed64 LE) | count (fixed32 LE) | entries`. */
+export const BATCH_HEADER_SIZE = 12
