@@ -5,13 +5,9 @@
  */
 
 /** True when a snapshot in `snapshots` (ascending) lies in [seq, newerSeq). */
+import { lowerBound } from "./lowerBound.js"
+
 export const neededBySnapshot = (seq: number, newerSeq: number, snapshots: ReadonlyArray<number>): boolean => {
-  let lo = 0
-  let hi = snapshots.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (snapshots[mid]! < seq) lo = mid + 1
-    else hi = mid
-  }
-  return lo < snapshots.length && snapshots[lo]! < newerSeq
+  const i = lowerBound(snapshots, seq)
+  return i < snapshots.length && snapshots[i]! < newerSeq
 }

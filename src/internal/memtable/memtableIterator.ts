@@ -9,17 +9,7 @@ import type { Kind } from "../key/internalKey.js"
 import type { InternalIterator } from "../iter/internalIterator.js"
 import type { MemEntry } from "./memEntry.js"
 import type { Memtable } from "./memtable.js"
-
-const lowerBound = (keys: ReadonlyArray<string>, key: string): number => {
-  let lo = 0
-  let hi = keys.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (keys[mid]! < key) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
+import { lowerBound } from "../lowerBound.js"
 
 const oldest = (entry: MemEntry): MemEntry => {
   while (entry.older !== undefined) entry = entry.older
