@@ -4,9 +4,9 @@
  * at or after it and before the next newer version.
  */
 
-/** True when a snapshot in `snapshots` (ascending) lies in [seq, newerSeq). */
 import { lowerBound } from "./lowerBound.js"
 
+/** True when a snapshot in `snapshots` (ascending) lies in [seq, newerSeq). */
 export const neededBySnapshot = (seq: number, newerSeq: number, snapshots: ReadonlyArray<number>): boolean => {
   const i = lowerBound(snapshots, seq)
   return i < snapshots.length && snapshots[i]! < newerSeq
