@@ -10,6 +10,16 @@ import { VerificationError } from "./errors.js"
 import { Histogram, type LatencySummary } from "./histogram.js"
 import type { Progress } from "./progress.js"
 
+/**
+ * Gives the event loop a turn (`setImmediate`): fibers sharing the thread call it after every
+ * operation, as threads would take turns, so an engine whose operations complete through I/O
+ * callbacks (a promise settled from libuv's thread pool) is not starved by fibers whose
+ * operations complete synchronously. Costs about 1.3 us, the same for every engine.
+ */
+export const takeTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
+  setImmediate(() => resume(Effect.void))
+})
+
 export interface OpStats {
   readonly ops: number
   readonly seconds: number
@@ -53,6 +63,8 @@ export interface OpsSpec<A, E> {
   /** Keys per operation (a batch), for the ops/s figure. Default 1. */
   readonly keysPerOp?: number
   readonly note?: string
+  /** Take a turn (`takeTurn`) after each operation: set when other fibers run meanwhile. */
+  readonly shareThread?: boolean
 }
 
 export interface OpsOutcome {
@@ -66,6 +78,7 @@ export const runOps = <A, E>(ctx: PhaseContext, spec: OpsSpec<A, E>): Effect.Eff
     const histogram = new Histogram()
     const keysPerOp = spec.keysPerOp ?? 1
     const check = spec.check
+    const share = spec.shareThread === true
     ctx.progress.start(spec.name, spec.target * keysPerOp)
     const start = performance.now()
     const deadline = start + ctx.budgetMs
@@ -84,6 +97,7 @@ export const runOps = <A, E>(ctx: PhaseContext, spec: OpsSpec<A, E>): Effect.Eff
         }
       }
       i++
+      if (share) yield* takeTurn
       if ((i & 63) === 0) ctx.progress.tick(i * keysPerOp, t1)
       if (t1 >= deadline && i < spec.target) {
         capped = true

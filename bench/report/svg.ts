@@ -146,7 +146,8 @@ const latencyPanel = (
       out.push(`<line x1="${num(cx - w / 2)}" y1="${num(y90)}" x2="${num(cx + w / 2)}" y2="${num(y90)}" stroke="${color}" stroke-width="2"/>`)
       out.push(`</g>`)
     })
-    out.push(`<text x="${num(LEFT + gi * groupWidth + groupWidth / 2)}" y="${num(bottom + 16)}" text-anchor="middle" class="group">${escapeXml(phases[gi]!)}</text>`)
+    const label = phases[gi] === "fillbatch" ? "fillbatch (per 1,000)" : phases[gi]!
+    out.push(`<text x="${num(LEFT + gi * groupWidth + groupWidth / 2)}" y="${num(bottom + 16)}" text-anchor="middle" class="group">${escapeXml(label)}</text>`)
   })
   out.push(`<line x1="${LEFT}" y1="${bottom}" x2="${WIDTH - RIGHT}" y2="${bottom}" stroke="#9ca3af"/>`)
 }

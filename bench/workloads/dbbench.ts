@@ -25,7 +25,7 @@ import type { BatchPut, Engine, EngineStats, Handle } from "../engine.js"
 import { type BenchError, VerificationError } from "../errors.js"
 import { dbKey, dbValue, DB_KEY_SIZE, DB_VALUE_SIZE, fillDbValue, sameBytes } from "../keys.js"
 import { Histogram } from "../histogram.js"
-import { opStats, type PhaseContext, type PhaseResult, runOps, timed } from "../measure.js"
+import { opStats, type PhaseContext, type PhaseResult, runOps, takeTurn, timed } from "../measure.js"
 import { Rng } from "../random.js"
 import type { DbBenchResult } from "../results.js"
 
@@ -41,8 +41,6 @@ export const dbBenchPhases = [
   "deleterandom",
   "readwhilewriting"
 ] as const
-
-export const writePhases: ReadonlySet<string> = new Set(["fillseq", "fillbatch", "fillrandom", "overwrite", "deleterandom"])
 
 export interface DbBenchSettings {
   /** Returns a new empty directory for each database. */
@@ -280,6 +278,7 @@ export const dbBench = (
             const i = writerRng.below(n)
             yield* handle.put(dbKey(i), dbValue(i, 2))
             written++
+            yield* takeTurn
           }
           return performance.now()
         })
@@ -287,7 +286,8 @@ export const dbBench = (
       const reading = yield* runOps(ctx, {
         name: "readwhilewriting",
         target: n,
-        note: "reader latency; one writer fiber overwrites random keys meanwhile",
+        note: "reader latency; one writer fiber overwrites random keys meanwhile (both take turns)",
+        shareThread: true,
         make: (j) => handle.get(dbKey(readKeys[j]!)),
         check: (j, got) => {
           const i = readKeys[j]!

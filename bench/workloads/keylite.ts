@@ -8,13 +8,16 @@
  *   timed as their own phase); in the window readers read loaded entries with an even index, all
  *   hits, and compare every value with the one loaded (a wrong one fails the run); deleters delete
  *   loaded entries with an odd index; writers add new keys as before.
+ *
+ * The fibers share one thread: each takes a turn of the event loop after every operation (see
+ * `takeTurn`), the way threads take turns on a core.
  */
 import { Effect } from "effect"
 import type { BatchPut, Engine, Handle } from "../engine.js"
 import { type BenchError, VerificationError } from "../errors.js"
 import { Histogram } from "../histogram.js"
 import { KEYLITE_WRITERS, keyliteKey, keyliteValue, loadedKey, loadedValue, sameBytes } from "../keys.js"
-import { opStats, type PhaseContext, type PhaseResult, runOps, timed } from "../measure.js"
+import { opStats, type PhaseContext, type PhaseResult, runOps, takeTurn, timed } from "../measure.js"
 import { Rng } from "../random.js"
 import type { KeyliteResult } from "../results.js"
 
@@ -86,6 +89,7 @@ export const keylite = (
             writes++
             if (w === 0 && (writes & 63) === 0) ctx.progress.tick(writes + reads + deletes, t1)
             if (t1 >= deadline) return
+            yield* takeTurn
           }
         })
 
@@ -123,6 +127,7 @@ export const keylite = (
               verified++
             }
             if (t1 >= deadline) return
+            yield* takeTurn
           }
         })
 
@@ -141,6 +146,7 @@ export const keylite = (
             deleteHist.record((t1 - t0) * 1e6)
             deletes++
             if (t1 >= deadline) return
+            yield* takeTurn
           }
         })
 
