@@ -10,15 +10,33 @@ import { VerificationError } from "./errors.js"
 import { Histogram, type LatencySummary } from "./histogram.js"
 import type { Progress } from "./progress.js"
 
-/**
- * Gives the event loop a turn (`setImmediate`): fibers sharing the thread call it after every
- * operation, as threads would take turns, so an engine whose operations complete through I/O
- * callbacks (a promise settled from libuv's thread pool) is not starved by fibers whose
- * operations complete synchronously. Costs about 1.3 us, the same for every engine.
- */
+/** Gives the event loop a turn (`setImmediate`). */
 export const takeTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
   setImmediate(() => resume(Effect.void))
 })
+
+/** How long a fiber runs operations before it gives the event loop a turn. */
+export const QUANTUM_MS = 0.05
+
+/**
+ * Time slicing for fibers that share the thread, as threads share a core: a fiber runs operations
+ * for up to `QUANTUM_MS` (50 us; an OS quantum is 1-10 ms), then gives the event loop a turn
+ * (`setImmediate`). An engine whose operations complete through I/O callbacks (a promise settled
+ * from libuv's thread pool) yields at every operation anyway and so is never starved by fibers
+ * whose operations complete synchronously; those pay for a turn once per quantum, not once per
+ * operation. One per fiber.
+ */
+export class TurnTaker {
+  private sliceStart = performance.now()
+
+  /** After an operation: a turn of the event loop when this fiber's quantum is used up. */
+  readonly after: Effect.Effect<void> = Effect.suspend(() => {
+    if (performance.now() - this.sliceStart < QUANTUM_MS) return Effect.void
+    return Effect.tap(takeTurn, () => {
+      this.sliceStart = performance.now()
+    })
+  })
+}
 
 export interface OpStats {
   readonly ops: number
@@ -63,7 +81,7 @@ export interface OpsSpec<A, E> {
   /** Keys per operation (a batch), for the ops/s figure. Default 1. */
   readonly keysPerOp?: number
   readonly note?: string
-  /** Take a turn (`takeTurn`) after each operation: set when other fibers run meanwhile. */
+  /** Share the thread by time slices (`TurnTaker`): set when other fibers run meanwhile. */
   readonly shareThread?: boolean
 }
 
@@ -78,7 +96,7 @@ export const runOps = <A, E>(ctx: PhaseContext, spec: OpsSpec<A, E>): Effect.Eff
     const histogram = new Histogram()
     const keysPerOp = spec.keysPerOp ?? 1
     const check = spec.check
-    const share = spec.shareThread === true
+    const turns = spec.shareThread === true ? new TurnTaker() : undefined
     ctx.progress.start(spec.name, spec.target * keysPerOp)
     const start = performance.now()
     const deadline = start + ctx.budgetMs
@@ -97,7 +115,7 @@ export const runOps = <A, E>(ctx: PhaseContext, spec: OpsSpec<A, E>): Effect.Eff
         }
       }
       i++
-      if (share) yield* takeTurn
+      if (turns !== undefined) yield* turns.after
       if ((i & 63) === 0) ctx.progress.tick(i * keysPerOp, t1)
       if (t1 >= deadline && i < spec.target) {
         capped = true

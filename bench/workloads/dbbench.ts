@@ -25,7 +25,7 @@ import type { BatchPut, Engine, EngineStats, Handle } from "../engine.js"
 import { type BenchError, VerificationError } from "../errors.js"
 import { dbKey, dbValue, DB_KEY_SIZE, DB_VALUE_SIZE, fillDbValue, sameBytes } from "../keys.js"
 import { Histogram } from "../histogram.js"
-import { opStats, type PhaseContext, type PhaseResult, runOps, takeTurn, timed } from "../measure.js"
+import { opStats, type PhaseContext, type PhaseResult, runOps, timed, TurnTaker } from "../measure.js"
 import { Rng } from "../random.js"
 import type { DbBenchResult } from "../results.js"
 
@@ -274,11 +274,12 @@ export const dbBench = (
       const writerStart = performance.now()
       const writer = yield* Effect.fork(
         Effect.gen(function* () {
+          const turns = new TurnTaker()
           while (!stop) {
             const i = writerRng.below(n)
             yield* handle.put(dbKey(i), dbValue(i, 2))
             written++
-            yield* takeTurn
+            yield* turns.after
           }
           return performance.now()
         })
@@ -286,7 +287,7 @@ export const dbBench = (
       const reading = yield* runOps(ctx, {
         name: "readwhilewriting",
         target: n,
-        note: "reader latency; one writer fiber overwrites random keys meanwhile (both take turns)",
+        note: "reader latency; one writer fiber overwrites random keys meanwhile (both share the thread by time slices)",
         shareThread: true,
         make: (j) => handle.get(dbKey(readKeys[j]!)),
         check: (j, got) => {

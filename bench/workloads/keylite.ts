@@ -9,15 +9,14 @@
  *   hits, and compare every value with the one loaded (a wrong one fails the run); deleters delete
  *   loaded entries with an odd index; writers add new keys as before.
  *
- * The fibers share one thread: each takes a turn of the event loop after every operation (see
- * `takeTurn`), the way threads take turns on a core.
+ * The fibers share one thread by time slices (`TurnTaker`), the way threads take turns on a core.
  */
 import { Effect } from "effect"
 import type { BatchPut, Engine, Handle } from "../engine.js"
 import { type BenchError, VerificationError } from "../errors.js"
 import { Histogram } from "../histogram.js"
 import { KEYLITE_WRITERS, keyliteKey, keyliteValue, loadedKey, loadedValue, sameBytes } from "../keys.js"
-import { opStats, type PhaseContext, type PhaseResult, runOps, takeTurn, timed } from "../measure.js"
+import { opStats, type PhaseContext, type PhaseResult, runOps, timed, TurnTaker } from "../measure.js"
 import { Rng } from "../random.js"
 import type { KeyliteResult } from "../results.js"
 
@@ -78,6 +77,7 @@ export const keylite = (
       const writer = (w: number) =>
         Effect.gen(function* () {
           const rng = new Rng(settings.seed * 100 + w)
+          const turns = new TurnTaker()
           for (;;) {
             const key = keyliteKey(w, rng.next(), rng.next(), rng.next())
             const value = keyliteValue(rng.next(), rng.next(), rng.next())
@@ -89,13 +89,14 @@ export const keylite = (
             writes++
             if (w === 0 && (writes & 63) === 0) ctx.progress.tick(writes + reads + deletes, t1)
             if (t1 >= deadline) return
-            yield* takeTurn
+            yield* turns.after
           }
         })
 
       const reader = (r: number) =>
         Effect.gen(function* () {
           const rng = new Rng(settings.seed * 100 + 10 + r)
+          const turns = new TurnTaker()
           for (;;) {
             let index = -1
             let key: Buffer
@@ -127,13 +128,14 @@ export const keylite = (
               verified++
             }
             if (t1 >= deadline) return
-            yield* takeTurn
+            yield* turns.after
           }
         })
 
       const deleter = (d: number) =>
         Effect.gen(function* () {
           const rng = new Rng(settings.seed * 100 + 20 + d)
+          const turns = new TurnTaker()
           for (;;) {
             const key =
               odds > 0
@@ -146,7 +148,7 @@ export const keylite = (
             deleteHist.record((t1 - t0) * 1e6)
             deletes++
             if (t1 >= deadline) return
-            yield* takeTurn
+            yield* turns.after
           }
         })
 
