@@ -7,6 +7,7 @@
  */
 import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem, type File } from "@effect/platform/FileSystem"
+import { Buffer } from "node:buffer"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import { Corruption } from "./errors.js"
@@ -21,6 +22,8 @@ export interface Wal {
   readonly open: (number: number) => Effect.Effect<void, PlatformError>
   /** Appends one record (a batch payload). */
   readonly append: (payload: Uint8Array) => Effect.Effect<void, PlatformError>
+  /** Appends several records with one write (a commit group). */
+  readonly appendGroup: (payloads: ReadonlyArray<Uint8Array>) => Effect.Effect<void, PlatformError>
   /** True when `appendNow` works: the log file's handle can append synchronously. */
   readonly canAppendNow: () => boolean
   /** Appends one record synchronously (only when `canAppendNow()`); throws a `PlatformError`. */
@@ -82,6 +85,16 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
     return f.writeAll(framed)
   }
 
+  const appendGroup = (payloads: ReadonlyArray<Uint8Array>): Effect.Effect<void, PlatformError> => {
+    if (payloads.length === 1) return append(payloads[0]!)
+    const f = file
+    if (f === undefined) return Effect.dieMessage("wal not open")
+    const frames = payloads.map((p) => writer.frame(p))
+    const framed = Buffer.concat(frames)
+    written += framed.byteLength
+    return f.writeAll(framed)
+  }
+
   const replay = (n: number) =>
     Effect.gen(function* () {
       const name = logFileName(n)
@@ -102,6 +115,7 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
   return Wal.of({
     open,
     append,
+    appendGroup,
     canAppendNow: () => syncFile !== undefined,
     appendNow: (payload) => {
       const framed = writer.frame(payload)

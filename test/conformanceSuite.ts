@@ -126,6 +126,43 @@ export const conformanceSuite = (
       }).pipe(Effect.provide(layer))
     )
 
+    it.scoped("concurrent writers (some syncing) are committed together and all land", () =>
+      Effect.gen(function* () {
+        const dir = yield* directory
+        const fibers = 8
+        const each = 300
+        yield* withDb(small(dir), (db) =>
+          Effect.gen(function* () {
+            yield* Effect.forEach(
+              Array.from({ length: fibers }, (_, f) => f),
+              (f) =>
+                Effect.forEach(
+                  Array.from({ length: each }, (_, i) => i),
+                  (i) =>
+                    i % 3 === 0
+                      ? db.write(WriteBatch.make().put(`f${f}-${i}`, `v${i}`).put(`f${f}-${i}b`, `w${i}`), { sync: i % 10 === 0 })
+                      : db.put(`f${f}-${i}`, `v${i}`, { sync: i % 10 === 0 }),
+                  { discard: true }
+                ),
+              { concurrency: "unbounded", discard: true }
+            )
+            const stats = yield* db.stats
+            assert.strictEqual(stats.lastSequence, fibers * (each + Math.ceil(each / 3)))
+          })
+        )
+        yield* withDb(small(dir), (db) =>
+          Effect.gen(function* () {
+            for (let f = 0; f < fibers; f++) {
+              for (let i = 0; i < each; i++) {
+                assert.strictEqual(textOf(yield* db.get(`f${f}-${i}`)), `v${i}`)
+                if (i % 3 === 0) assert.strictEqual(textOf(yield* db.get(`f${f}-${i}b`)), `w${i}`)
+              }
+            }
+          })
+        )
+      }).pipe(Effect.provide(layer))
+    )
+
     it.scoped("a second open of the same directory fails with DbLocked", () =>
       Effect.gen(function* () {
         const dir = yield* directory

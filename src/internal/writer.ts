@@ -112,7 +112,7 @@ export const makeWriter = (deps: {
         setSequence(b.payload, seq + 1)
         seq += b.keys.length
       }
-      for (const b of batches) yield* wal.append(b.payload)
+      yield* wal.appendGroup(batches.map((b) => b.payload))
       if (needSync) yield* wal.sync
       state.lastSequence = seq
       for (let i = 0; i < batches.length; i++) apply(batches[i]!, firsts[i]!)
