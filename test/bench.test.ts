@@ -137,6 +137,15 @@ describe("workloads", () => {
     })
   )
 
+  it.effect("db_bench runs every phase on stratadb, with write amplification from its stats", () =>
+    Effect.gen(function* () {
+      const engine = yield* loadEngine("stratadb")
+      const result = yield* checkDbBench(engine, 2000)
+      assert.isAbove(result.disk.bytes, 0)
+      assert.isAbove(result.writeAmplification ?? 0, 1)
+    })
+  )
+
   it.effect("db_bench runs every phase on classic-level and measures its directory", () =>
     Effect.gen(function* () {
       const engine = yield* loadEngine("classic-level")
