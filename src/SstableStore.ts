@@ -150,10 +150,10 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
   const readAtSyncOf = (file: File): ReadAtSync | undefined => {
     if (!hasPositionalRead(file)) return undefined
     const pread = file[PositionalRead]
-    return (offset, length) => {
-      const buffer = Buffer.allocUnsafe(length)
-      const n = pread.call(file, buffer, offset)
-      return n === length ? buffer : buffer.subarray(0, n)
+    return (offset, length, into) => {
+      const target = into === undefined ? Buffer.allocUnsafe(length) : into.subarray(0, length)
+      const n = pread.call(file, target, offset)
+      return n === length ? target : target.subarray(0, n)
     }
   }
 

@@ -154,4 +154,32 @@ describe("BlockCache", () => {
     },
     { fastCheck: { numRuns: 300 } }
   )
+
+  it("admits every block while there is room, then only blocks missed twice in a while", () => {
+    const cache = new BlockCache<string>(100)
+    assert.isTrue(cache.admit(1, 0, 40))
+    cache.set(1, 0, "a", 40)
+    assert.isTrue(cache.admit(1, 40, 40))
+    cache.set(1, 40, "b", 40)
+    // Full: a first miss is not admitted, the second is.
+    assert.isFalse(cache.admit(1, 80, 40))
+    assert.isFalse(cache.admit(2, 0, 40))
+    assert.isTrue(cache.admit(1, 80, 40))
+    assert.isTrue(cache.admit(2, 0, 40))
+    // The ghost is used up by the admission.
+    assert.isFalse(cache.admit(1, 80, 40))
+    // A block larger than the whole cache is never admitted.
+    assert.isFalse(cache.admit(3, 0, 101))
+    assert.isFalse(new BlockCache<string>(0).admit(1, 0, 1))
+  })
+
+  it("remembers a bounded number of first misses", () => {
+    const cache = new BlockCache<string>(10)
+    cache.set(9, 0, "x", 10)
+    assert.isFalse(cache.admit(1, 0, 10))
+    // Enough other first misses push the first one out of memory: it counts as a first miss again.
+    for (let i = 1; i <= 5000; i++) cache.admit(2, i, 10)
+    assert.isFalse(cache.admit(1, 0, 10))
+    assert.isTrue(cache.admit(1, 0, 10))
+  })
 })

@@ -28,10 +28,30 @@ export class BlockCache<V = Block> {
   /** Lookups that found / did not find their block. */
   hits = 0
   misses = 0
+  /** Blocks missed once and not admitted (keys `fileNumber * 2^32 + offset`), oldest first. */
+  private readonly ghosts = new Set<number>()
+  private readonly ghostLimit: number
 
   constructor(readonly capacity: number) {
     if (!(capacity >= 0)) throw new RangeError(`block cache capacity must be >= 0, got ${capacity}`)
     this.head = new Node<V>(-1, -1, undefined as unknown as V, 0)
+    this.ghostLimit = Math.max(1024, Math.ceil(capacity / 2048))
+  }
+
+  /**
+   * Whether a block just read after a miss should be cached: always while the cache has room,
+   * otherwise only on its second miss in a while (a "ghost" remembers the first). A block read
+   * once in a large random working set then costs no cache churn, while blocks read again and
+   * again still earn their place.
+   */
+  admit(fileNumber: number, offset: number, charge: number): boolean {
+    if (charge > this.capacity) return false
+    if (this._usage + charge <= this.capacity) return true
+    const key = fileNumber * 4294967296 + offset
+    if (this.ghosts.delete(key)) return true
+    this.ghosts.add(key)
+    if (this.ghosts.size > this.ghostLimit) this.ghosts.delete(this.ghosts.values().next().value as number)
+    return false
   }
 
   /** Bytes charged by the cached blocks. */
@@ -95,6 +115,7 @@ export class BlockCache<V = Block> {
   /** Drops everything. */
   clear(): void {
     this.files.clear()
+    this.ghosts.clear()
     this.head.next = this.head
     this.head.prev = this.head
     this._usage = 0

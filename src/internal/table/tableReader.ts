@@ -46,8 +46,18 @@ export interface OpenTableOptions {
   readonly readAtSync?: ReadAtSync
 }
 
-/** Reads `length` bytes at `offset` synchronously; throws a `PlatformError` on failure. */
-export type ReadAtSync = (offset: number, length: number) => Uint8Array
+/**
+ * Reads `length` bytes at `offset` synchronously (into `into` when given, which must be large
+ * enough); throws a `PlatformError` on failure.
+ */
+export type ReadAtSync = (offset: number, length: number, into?: Uint8Array) => Uint8Array
+
+/** Where point reads put blocks the cache does not admit: reused, so no allocation per read. */
+let scratch = new Uint8Array(8192)
+const scratchOf = (length: number): Uint8Array => {
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2))
+  return scratch
+}
 
 /** An entry found by a point read. */
 export interface TableEntry {
@@ -114,13 +124,28 @@ export class TableReader {
 
   /**
    * `getCached`, reading a missing block synchronously when the file allows it; a failure is
-   * returned, not thrown. `BLOCK_NOT_CACHED` only when there is no synchronous read.
+   * returned, not thrown. `BLOCK_NOT_CACHED` only when there is no synchronous read. A block the
+   * cache does not admit (see `BlockCache.admit`) is read into a reused scratch buffer: the
+   * entry's value is then a view valid until the next read, so the caller copies it at once.
    */
   getSync(userKey: string, seq: number): TableEntry | undefined | typeof BLOCK_NOT_CACHED | Corruption | PlatformError {
     const found = this.getCached(userKey, seq)
     if (found !== BLOCK_NOT_CACHED || this.readAtSync === undefined) return found
     const i = this.index.find(userKey, seq)
-    const block = this.loadBlockSync(i)
+    const offset = this.index.offsets[i]!
+    const size = this.index.sizes[i]!
+    if (this.cache.admit(this.fileNumber, offset, size + BLOCK_TRAILER_SIZE)) {
+      const block = this.loadBlockSync(i)
+      return block instanceof Block ? this.searchBlock(block, userKey, seq) : block
+    }
+    let raw: Uint8Array
+    try {
+      raw = this.readAtSync(offset, size + BLOCK_TRAILER_SIZE, scratchOf(size + BLOCK_TRAILER_SIZE))
+    } catch (error) {
+      if (isPlatformError(error)) return error
+      throw error
+    }
+    const block = this.checkBlock(raw, offset, size, false)
     return block instanceof Block ? this.searchBlock(block, userKey, seq) : block
   }
 
@@ -147,13 +172,13 @@ export class TableReader {
     return this.checkBlock(raw, offset, size)
   }
 
-  private checkBlock(raw: Uint8Array, offset: number, size: number): Block | Corruption {
+  private checkBlock(raw: Uint8Array, offset: number, size: number, cache = true): Block | Corruption {
     if (this.counters !== undefined) this.counters.blockReads++
     const contents = unsealBlock(raw, size, this.fileName, offset)
     if (contents instanceof Corruption) return contents
-    const block = parseBlock(contents, this.fileName, offset)
+    const block = parseBlock(contents, this.fileName, offset, cache)
     if (block instanceof Corruption) return block
-    this.cache.set(this.fileNumber, offset, block, size + BLOCK_TRAILER_SIZE)
+    if (cache) this.cache.set(this.fileNumber, offset, block, size + BLOCK_TRAILER_SIZE)
     return block
   }
 
