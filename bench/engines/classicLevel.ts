@@ -7,6 +7,7 @@ import { ClassicLevel } from "classic-level"
 import { Effect, Option } from "effect"
 import type { Engine, Handle } from "../engine.js"
 import { EngineError } from "../errors.js"
+import { scanIterator, writeBatch } from "./levelIterator.js"
 import { packageVersion } from "./packageVersion.js"
 
 const fail = (operation: string) => (cause: unknown) => new EngineError({ engine: "classic-level", operation, cause })
@@ -35,35 +36,8 @@ export const engine: Engine = {
         get: (key) =>
           Effect.try({ try: () => Option.getOrUndefined(Option.fromNullable(db.getSync(key))), catch: fail("get") }),
         del: (key) => Effect.tryPromise({ try: () => db.del(key), catch: fail("del") }),
-        batch: (puts) =>
-          Effect.tryPromise({
-            try: () => {
-              const batch = db.batch()
-              for (const p of puts) batch.put(p.key, p.value)
-              return batch.write()
-            },
-            catch: fail("batch")
-          }),
-        scan: (options, onEntry) =>
-          Effect.acquireUseRelease(
-            Effect.sync(() => db.iterator({ reverse: options.reverse })),
-            (iterator) =>
-              Effect.tryPromise({
-                try: async () => {
-                  let seen = 0
-                  for (;;) {
-                    const rows = await iterator.nextv(1000)
-                    if (rows.length === 0) return seen
-                    for (const [key, value] of rows) {
-                      seen++
-                      if (!onEntry(key, value)) return seen
-                    }
-                  }
-                },
-                catch: fail("scan")
-              }),
-            (iterator) => Effect.promise(() => iterator.close())
-          ),
+        batch: (puts) => writeBatch(() => db.batch(), puts, fail),
+        scan: (options, onEntry) => scanIterator(() => db.iterator({ reverse: options.reverse }), onEntry, fail),
         stats: Effect.succeed(undefined)
       }))
     )

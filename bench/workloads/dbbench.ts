@@ -204,29 +204,23 @@ export const dbBench = (
     const main = yield* Effect.gen(function* () {
       const handle = first.handle
 
-      const fillOrder = rng.permutation(n)
-      const fill = yield* runOps(ctx, {
-        name: "fillrandom",
-        target: n,
-        make: (j) => {
-          const i = fillOrder[j]!
-          return handle.put(dbKey(i), dbValue(i, 0))
-        }
-      })
-      phases.push(fill.result)
-      yield* complete(ctx, handle, "fillrandom", fillOrder, fill.done, n, 0)
-
-      const overwriteOrder = rng.permutation(n)
-      const overwrite = yield* runOps(ctx, {
-        name: "overwrite",
-        target: n,
-        make: (j) => {
-          const i = overwriteOrder[j]!
-          return handle.put(dbKey(i), dbValue(i, 1))
-        }
-      })
-      phases.push(overwrite.result)
-      yield* complete(ctx, handle, "overwrite", overwriteOrder, overwrite.done, n, 1)
+      /** Puts every key once in a random order, writing value generation `generation`. */
+      const putPhase = (name: string, generation: number) =>
+        Effect.gen(function* () {
+          const order = rng.permutation(n)
+          const outcome = yield* runOps(ctx, {
+            name,
+            target: n,
+            make: (j) => {
+              const i = order[j]!
+              return handle.put(dbKey(i), dbValue(i, generation))
+            }
+          })
+          phases.push(outcome.result)
+          yield* complete(ctx, handle, name, order, outcome.done, n, generation)
+        })
+      yield* putPhase("fillrandom", 0)
+      yield* putPhase("overwrite", 1)
 
       const readKeys = new Int32Array(n)
       for (let j = 0; j < n; j++) readKeys[j] = rng.below(n)

@@ -18,6 +18,3 @@ export const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER
 /** Compares two internal keys: user key ascending, then sequence descending. */
 export const compareInternal = (aKey: string, aSeq: number, bKey: string, bSeq: number): number =>
   aKey < bKey ? -1 : aKey > bKey ? 1 : aSeq > bSeq ? -1 : aSeq < bSeq ? 1 : 0
-
-/** Compares two user keys bytewise (through their latin1 views). */
-export const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)

@@ -10,15 +10,9 @@ export const bytesToKey = (bytes: Uint8Array): string =>
     bytes.byteLength
   )
 
-/** The bytes behind a latin1 key string. */
-export const keyToBytes = (key: string): Buffer => Buffer.from(key, "latin1")
-
 /**
  * The latin1 key of a user string: its UTF-8 bytes viewed as latin1. An ASCII string is its own
  * latin1 view, which is the common case and costs one native length check.
  */
 export const stringToKey = (s: string): string =>
   Buffer.byteLength(s, "utf8") === s.length ? s : Buffer.from(s, "utf8").latin1Slice()
-
-/** Number of bytes behind a latin1 key string. */
-export const keyByteLength = (key: string): number => key.length

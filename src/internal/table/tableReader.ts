@@ -203,10 +203,6 @@ export class TableReader {
     return new TableIterator(this)
   }
 
-  /** Data block `i` if cached (counts a cache hit or miss). */
-  cachedBlock(i: number): Block | undefined {
-    return this.cache.get(this.fileNumber, this.index.offsets[i]!)
-  }
 
   /** Reads, checks and parses data block `i`, and caches it. */
   readBlock(i: number): Effect.Effect<Block, Corruption | PlatformError> {

@@ -1,0 +1,58 @@
+/**
+ * What the two abstract-level peers (classic-level, @nxtedition/rocksdb) share: chained batches
+ * and scans through `iterator().nextv(1000)`, closed when the scan ends.
+ */
+import { Effect } from "effect"
+import type { BatchPut } from "../engine.js"
+import type { EngineError } from "../errors.js"
+
+interface LevelIterator {
+  nextv(size: number): Promise<Array<[Buffer, Buffer]>>
+  close(): Promise<void>
+}
+
+interface LevelBatch {
+  put(key: Buffer, value: Buffer): unknown
+  write(): Promise<void>
+}
+
+/** Writes `puts` in one chained batch. */
+export const writeBatch = (
+  batch: () => LevelBatch,
+  puts: ReadonlyArray<BatchPut>,
+  fail: (operation: string) => (cause: unknown) => EngineError
+): Effect.Effect<void, EngineError> =>
+  Effect.tryPromise({
+    try: () => {
+      const b = batch()
+      for (const p of puts) b.put(p.key, p.value)
+      return b.write()
+    },
+    catch: fail("batch")
+  })
+
+/** Feeds entries to `onEntry` until it returns false or the iterator ends; the entries seen. */
+export const scanIterator = (
+  open: () => LevelIterator,
+  onEntry: (key: Buffer, value: Buffer) => boolean,
+  fail: (operation: string) => (cause: unknown) => EngineError
+): Effect.Effect<number, EngineError> =>
+  Effect.acquireUseRelease(
+    Effect.sync(open),
+    (iterator) =>
+      Effect.tryPromise({
+        try: async () => {
+          let seen = 0
+          for (;;) {
+            const rows = await iterator.nextv(1000)
+            if (rows.length === 0) return seen
+            for (const [key, value] of rows) {
+              seen++
+              if (!onEntry(key, value)) return seen
+            }
+          }
+        },
+        catch: fail("scan")
+      }),
+    (iterator) => Effect.promise(() => iterator.close())
+  )
