@@ -10,7 +10,7 @@ export type CompactionStrategy = "leveled" | "tiered"
 export interface DbOptions {
   /** Directory holding the database's files. Created if missing. */
   readonly directory: string
-  /** Memtable size that triggers a flush to an L0 table. Default 8 MiB. */
+  /** Memtable size that triggers a flush to an L0 table. Default 4 MiB. */
   readonly writeBufferSize?: number
   /** Immutable memtables allowed before writers wait for the flusher. Default 2. */
   readonly maxImmutableMemtables?: number
@@ -36,7 +36,7 @@ export interface DbOptions {
   readonly level0SlowdownTrigger?: number
   /** L0 table count at which writes wait for compaction. Default 12. */
   readonly level0StopTrigger?: number
-  /** Target bytes of L1; level n+1 targets `levelSizeMultiplier` times level n. Default 32 MiB. */
+  /** Target bytes of L1; level n+1 targets `levelSizeMultiplier` times level n. Default 16 MiB. */
   readonly maxBytesForLevelBase?: number
   /** Growth factor between levels. Default 10. */
   readonly levelSizeMultiplier?: number
@@ -55,7 +55,7 @@ export interface DbOptions {
 export type ResolvedOptions = { readonly [K in keyof DbOptions]-?: NonNullable<DbOptions[K]> }
 
 export const defaults: Omit<ResolvedOptions, "directory"> = {
-  writeBufferSize: 8 * 1024 * 1024,
+  writeBufferSize: 4 * 1024 * 1024,
   maxImmutableMemtables: 2,
   blockSize: 4 * 1024,
   blockRestartInterval: 16,
@@ -68,7 +68,7 @@ export const defaults: Omit<ResolvedOptions, "directory"> = {
   level0CompactionTrigger: 4,
   level0SlowdownTrigger: 8,
   level0StopTrigger: 12,
-  maxBytesForLevelBase: 32 * 1024 * 1024,
+  maxBytesForLevelBase: 16 * 1024 * 1024,
   levelSizeMultiplier: 10,
   targetFileSize: 2 * 1024 * 1024,
   numLevels: 7,
