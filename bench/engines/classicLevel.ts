@@ -7,7 +7,7 @@ import { ClassicLevel } from "classic-level"
 import { Effect, Option } from "effect"
 import type { Engine, Handle } from "../engine.js"
 import { EngineError } from "../errors.js"
-import { scanIterator, writeBatch } from "./levelIterator.js"
+import { openScoped, scanIterator, writeBatch } from "./abstractLevel.js"
 import { packageVersion } from "./packageVersion.js"
 
 const fail = (operation: string) => (cause: unknown) => new EngineError({ engine: "classic-level", operation, cause })
@@ -20,17 +20,7 @@ export const engine: Engine = {
   durability: "sync: false (LevelDB default): the log record is write()n before a put resolves, no fsync: survives kill -9, not power loss",
   api: "await put / del / batch().write() (thread pool), getSync (calling thread), iterator().nextv(1000)",
   open: (directory) =>
-    Effect.acquireRelease(
-      Effect.tryPromise({
-        try: async () => {
-          const db: Level = new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: "buffer", valueEncoding: "buffer" })
-          await db.open()
-          return db
-        },
-        catch: fail("open")
-      }),
-      (db) => Effect.promise(() => db.close())
-    ).pipe(
+    openScoped((): Level => new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: "buffer", valueEncoding: "buffer" }), fail).pipe(
       Effect.map((db): Handle => ({
         put: (key, value) => Effect.tryPromise({ try: () => db.put(key, value), catch: fail("put") }),
         get: (key) =>

@@ -1,8 +1,8 @@
 /**
- * What the two abstract-level peers (classic-level, @nxtedition/rocksdb) share: chained batches
- * and scans through `iterator().nextv(1000)`, closed when the scan ends.
+ * What the two abstract-level peers (classic-level, @nxtedition/rocksdb) share: opening in a
+ * scope, chained batches, and scans through `iterator().nextv(1000)`, closed when the scan ends.
  */
-import { Effect } from "effect"
+import { Effect, type Scope } from "effect"
 import type { BatchPut } from "../engine.js"
 import type { EngineError } from "../errors.js"
 
@@ -15,6 +15,23 @@ interface LevelBatch {
   put(key: Buffer, value: Buffer): unknown
   write(): Promise<void>
 }
+
+/** Opens the database for the scope's lifetime. */
+export const openScoped = <D extends { open(): Promise<void>; close(): Promise<void> }>(
+  create: () => D,
+  fail: (operation: string) => (cause: unknown) => EngineError
+): Effect.Effect<D, EngineError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        const db = create()
+        await db.open()
+        return db
+      },
+      catch: fail("open")
+    }),
+    (db) => Effect.promise(() => db.close())
+  )
 
 /** Writes `puts` in one chained batch. */
 export const writeBatch = (
