@@ -10,6 +10,7 @@ import { Buffer } from "node:buffer"
 import { KIND_DELETE, KIND_PUT, type Kind } from "../key/internalKey.js"
 import { DecodeError, encodeVarint, varintLength, VarintReader } from "../format/varint.js"
 import { BATCH_HEADER_SIZE } from "./logFormat.js"
+import { allocPayload } from "./payloadArena.js"
 
 
 /** One validated operation: latin1 key, and for a put the value as a string (UTF-8) or bytes. */
@@ -40,7 +41,7 @@ export const encodedOpSize = (op: ResolvedOp): number =>
 export const encodeBatch = (ops: ReadonlyArray<ResolvedOp>): EncodedBatch => {
   let size = BATCH_HEADER_SIZE
   for (const op of ops) size += encodedOpSize(op)
-  const payload = Buffer.allocUnsafe(size)
+  const payload = allocPayload(size)
   payload.fill(0, 0, 8)
   payload.writeUInt32LE(ops.length, 8)
   const keys = new Array<string>(ops.length)
