@@ -55,9 +55,13 @@ export interface SstableStore {
   /** The table's reader when it is open already (no I/O), for synchronous point reads. */
   readonly openReader: (number: number) => TableReader | undefined
   /** An iterator over the table's entries; the table stays open until `pins` is released. */
-  readonly iterator: (meta: FileMeta, pins: TablePins) => Effect.Effect<InternalIterator, Corruption | PlatformError>
+  readonly iterator: (
+    meta: FileMeta,
+    pins: TablePins,
+    fillCache?: boolean
+  ) => Effect.Effect<InternalIterator, Corruption | PlatformError>
   /** The same without I/O, when the table is open already. */
-  readonly peekIterator: (meta: FileMeta, pins: TablePins) => InternalIterator | undefined
+  readonly peekIterator: (meta: FileMeta, pins: TablePins, fillCache?: boolean) => InternalIterator | undefined
   /** Releases the tables a reader pinned. */
   readonly unpin: (pins: TablePins) => Effect.Effect<void>
   /** Closes the table's reader and drops its cached blocks (before its file is deleted). */
@@ -238,16 +242,16 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
       open.set(number, t)
       return t.reader
     },
-    iterator: (meta, pins) =>
+    iterator: (meta, pins, fillCache = true) =>
       Effect.map(readerOf(meta), (r) => {
         pin(meta.number, pins)
-        return r.iterator()
+        return r.iterator(fillCache)
       }),
-    peekIterator: (meta, pins) => {
+    peekIterator: (meta, pins, fillCache = true) => {
       const t = open.get(meta.number)
       if (t === undefined) return undefined
       pin(meta.number, pins)
-      return t.reader.iterator()
+      return t.reader.iterator(fillCache)
     },
     unpin: (pins) =>
       Effect.suspend(() => {

@@ -530,3 +530,51 @@ describe("table", () => {
     )
   })
 })
+
+describe("table with a synchronous positional read", () => {
+  const entries = makeEntries(5000, 3)
+  const { bytes } = buildTable(entries)
+  const openSync = (cacheBytes: number) =>
+    openTable({
+      fileNumber: 9,
+      fileName: "000009.sst",
+      fileSize: bytes.length,
+      readAt: (offset, length) => Effect.succeed(bytes.slice(offset, offset + length)),
+      readAtSync: (offset, length, into) => {
+        const target = into === undefined ? new Uint8Array(length) : into.subarray(0, length)
+        target.set(bytes.subarray(offset, offset + length))
+        return target
+      },
+      cache: new BlockCache(cacheBytes)
+    })
+
+  it.effect("an iterator that does not fill the cache reads every entry and caches nothing", () =>
+    Effect.gen(function* () {
+      const reader = yield* openSync(64 * 1024 * 1024)
+      const it = reader.iterator(false)
+      assert.isFalse(it.pending(), "synchronous reads never leave it pending")
+      const forward = yield* scanForward(it)
+      assert.deepStrictEqual(forward.map((e) => `${e.key}@${e.seq}`), entries.map((e) => `${e.key}@${e.seq}`))
+      assert.strictEqual((reader as unknown as { cache: BlockCache }).cache.entries, 0)
+      // A caching iterator over the same table does fill it.
+      yield* scanForward(reader.iterator())
+      assert.isAbove((reader as unknown as { cache: BlockCache }).cache.entries, 0)
+    })
+  )
+
+  it.effect("point reads past a full cache read the right values through the scratch buffer", () =>
+    Effect.gen(function* () {
+      const reader = yield* openSync(8 * 1024)
+      const byKey = groupByKey(entries)
+      for (let i = 0; i < entries.length; i += 7) {
+        const e = entries[i]!
+        const want = modelGet(byKey, e.key, Number.MAX_SAFE_INTEGER)!
+        const got = reader.getSync(e.key, Number.MAX_SAFE_INTEGER)
+        assert.isTrue(got !== undefined && typeof got === "object" && "kind" in got, `key ${e.key}`)
+        const entry = got as { kind: number; value: Uint8Array }
+        assert.strictEqual(entry.kind, want.kind)
+        assert.isTrue(Buffer.from(entry.value).equals(Buffer.from(want.value)), `value of ${e.key}`)
+      }
+    })
+  )
+})

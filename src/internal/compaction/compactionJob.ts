@@ -27,8 +27,9 @@ export interface CompactionOutcome {
 
 /** The merged input of a task: L0 inputs one iterator each (they overlap), a level's files concatenated. */
 const taskIterator = (task: CompactionTask, store: SstableStore, pins: TablePins): MergingIterator => {
-  const open = (meta: FileMeta) => store.iterator(meta, pins)
-  const peek = (meta: FileMeta) => store.peekIterator(meta, pins)
+  // A compaction reads each block once and then deletes its inputs: it leaves the block cache alone.
+  const open = (meta: FileMeta) => store.iterator(meta, pins, false)
+  const peek = (meta: FileMeta) => store.peekIterator(meta, pins, false)
   const children: Array<InternalIterator> = []
   if (task.level === 0) for (const f of task.inputs) children.push(new LevelIterator([f], open, peek))
   else children.push(new LevelIterator(task.inputs, open, peek))

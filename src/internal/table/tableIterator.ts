@@ -35,7 +35,13 @@ export class TableIterator implements InternalIterator {
   private targetKey = ""
   private targetSeq = 0
 
-  constructor(private readonly table: TableReader) {
+  /** Where blocks not in the cache are loaded when this iterator does not fill the cache. */
+  scratch: Uint8Array = new Uint8Array(0)
+
+  constructor(
+    private readonly table: TableReader,
+    private readonly fillCache = true
+  ) {
     this.blocks = table.index.length
   }
 
@@ -121,7 +127,7 @@ export class TableIterator implements InternalIterator {
   private enter(i: number, action: Action): boolean {
     this.blockIndex = i
     if (this.loadedIndex !== i) {
-      const block = this.table.blockNow(i)
+      const block = this.table.blockNow(i, this.fillCache ? undefined : this)
       if (block === undefined) {
         this.pendingAction = action
         return false

@@ -52,6 +52,11 @@ export interface OpenTableOptions {
  */
 export type ReadAtSync = (offset: number, length: number, into?: Uint8Array) => Uint8Array
 
+/** A reused buffer a reader that does not fill the cache loads blocks into. */
+export interface ScratchHolder {
+  scratch: Uint8Array
+}
+
 /** Where point reads put blocks the cache does not admit: reused, so no allocation per read. */
 let scratch = new Uint8Array(8192)
 const scratchOf = (length: number): Uint8Array => {
@@ -145,17 +150,37 @@ export class TableReader {
       if (isPlatformError(error)) return error
       throw error
     }
-    const block = this.checkBlock(raw, offset, size, false)
+    const block = this.checkBlock(raw, offset, size, "probe")
     return block instanceof Block ? this.searchBlock(block, userKey, seq) : block
   }
 
-  /** Block `i` from the cache, or read synchronously when the file allows it; else undefined. */
-  blockNow(i: number): Block | undefined {
+  /**
+   * Block `i` from the cache, or read synchronously when the file allows it; else undefined. With
+   * `buffer` (an iterator that does not fill the cache, such as a compaction's), a block not in the
+   * cache is read into the holder's reused buffer and not cached: valid until its next load.
+   */
+  blockNow(i: number, buffer?: ScratchHolder): Block | undefined {
     const cached = this.cache.get(this.fileNumber, this.index.offsets[i]!)
     if (cached !== undefined || this.readAtSync === undefined) return cached
-    const block = this.loadBlockSync(i)
+    const block = buffer === undefined ? this.loadBlockSync(i) : this.loadBlockInto(i, buffer)
     // A failure leaves the step pending: the effectful read reports it properly.
     return block instanceof Block ? block : undefined
+  }
+
+  /** Reads and checks block `i` into the holder's buffer (grown as needed), without caching it. */
+  private loadBlockInto(i: number, holder: ScratchHolder): Block | Corruption | PlatformError {
+    const offset = this.index.offsets[i]!
+    const size = this.index.sizes[i]!
+    const length = size + BLOCK_TRAILER_SIZE
+    if (holder.scratch.length < length) holder.scratch = new Uint8Array(Math.max(length, holder.scratch.length * 2))
+    let raw: Uint8Array
+    try {
+      raw = this.readAtSync!(offset, length, holder.scratch)
+    } catch (error) {
+      if (isPlatformError(error)) return error
+      throw error
+    }
+    return this.checkBlock(raw, offset, size, "iterate")
   }
 
   /** Reads, checks, parses and caches block `i` synchronously (requires `readAtSync`). */
@@ -172,13 +197,23 @@ export class TableReader {
     return this.checkBlock(raw, offset, size)
   }
 
-  private checkBlock(raw: Uint8Array, offset: number, size: number, cache = true): Block | Corruption {
+  /**
+   * Checks and parses a block read at `offset`. "cache": checked whole and cached; "iterate":
+   * checked whole for an iterator, not cached; "probe": for one point lookup, only the restart
+   * array checked (the checksum vouches for the bytes), not cached.
+   */
+  private checkBlock(
+    raw: Uint8Array,
+    offset: number,
+    size: number,
+    use: "cache" | "iterate" | "probe" = "cache"
+  ): Block | Corruption {
     if (this.counters !== undefined) this.counters.blockReads++
     const contents = unsealBlock(raw, size, this.fileName, offset)
     if (contents instanceof Corruption) return contents
-    const block = parseBlock(contents, this.fileName, offset, cache)
+    const block = parseBlock(contents, this.fileName, offset, use !== "probe")
     if (block instanceof Corruption) return block
-    if (cache) this.cache.set(this.fileNumber, offset, block, size + BLOCK_TRAILER_SIZE)
+    if (use === "cache") this.cache.set(this.fileNumber, offset, block, size + BLOCK_TRAILER_SIZE)
     return block
   }
 
@@ -199,8 +234,9 @@ export class TableReader {
   }
 
   /** A two-level iterator over the table's entries. */
-  iterator(): TableIterator {
-    return new TableIterator(this)
+  /** A two-level iterator; with `fillCache` false it leaves the block cache alone (compactions). */
+  iterator(fillCache = true): TableIterator {
+    return new TableIterator(this, fillCache)
   }
 
 
