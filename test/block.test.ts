@@ -230,6 +230,37 @@ describe("block", () => {
       b[2] = 100 // the first entry's value length
       rejects(b, "value length")
     })
+    it("a length varint that never ends", () => {
+      const b = good()
+      // The first entry's header: shared, unshared, value length, each continued into the next.
+      b[0] = 0x80
+      b[1] = 0x80
+      b[2] = 0x80
+      rejects(b, "unterminated varint")
+    })
+    it("restart points out of order, also when only the restarts are checked (point probes)", () => {
+      const b = good()
+      const n = b.readUInt32LE(b.length - 4)
+      assert.isAbove(n, 2)
+      const first = b.length - 4 - 4 * n
+      // Restart 1 moved past restart 2.
+      b.writeUInt32LE(b.readUInt32LE(first + 8) + 1, first + 4)
+      rejects(b, "restart order")
+      const probe = parseBlock(b, "bad.sst", 4096, false)
+      assert.instanceOf(probe, Corruption)
+    })
+    it("accepts long keys and values (lengths of more than one varint byte)", () => {
+      const builder = new BlockBuilder(4)
+      const keys = Array.from({ length: 10 }, (_, i) => "k".repeat(200) + String(i))
+      keys.forEach((k, i) => builder.add(k, 5, KIND_PUT, Buffer.alloc(300, i)))
+      const block = parseBlock(Buffer.from(builder.finish()), "long.sst", 0)
+      assert.instanceOf(block, Block)
+      const it = new BlockIterator(block as Block)
+      it.seek(keys[7]!, 5)
+      assert.isTrue(it.valid())
+      assert.strictEqual(it.key(), keys[7])
+      assert.deepStrictEqual(Buffer.from(it.value()), Buffer.alloc(300, 7))
+    })
     it("invalid kind in a key trailer", () => {
       const b = good()
       // First entry: shared 0, unshared 12, value 2, key "key0" + trailer; trailer byte 0 is the kind.

@@ -182,4 +182,16 @@ describe("BlockCache", () => {
     assert.isFalse(cache.admit(1, 0, 10))
     assert.isTrue(cache.admit(1, 0, 10))
   })
+
+  it("forgets a first miss by its newest memory, not an older one", () => {
+    const cache = new BlockCache<string>(10)
+    cache.set(9, 0, "x", 10)
+    // Remembered (oldest memory), admitted, remembered again one memory later.
+    assert.isFalse(cache.admit(1, 0, 10))
+    assert.isTrue(cache.admit(1, 0, 10))
+    assert.isFalse(cache.admit(1, 0, 10))
+    // 1,023 other first misses: the oldest memory is overwritten, the newer one is still there.
+    for (let i = 1; i <= 1023; i++) assert.isFalse(cache.admit(2, i, 10))
+    assert.isTrue(cache.admit(1, 0, 10))
+  })
 })

@@ -67,6 +67,9 @@ export const compareBytesToKey = (d: Uint8Array, start: number, len: number, key
   return len - klen
 }
 
+const badBlock = (file: string, offset: number, description: string) =>
+  new Corruption({ file, offset, description: `bad block: ${description}` })
+
 /**
  * Parses and checks block `contents` read at `offset` of `file`: the block, or the `Corruption`
  * describing the first problem found. With `checkEntries` false only the restart array is checked
@@ -74,19 +77,20 @@ export const compareBytesToKey = (d: Uint8Array, start: number, len: number, key
  * blocks they do not cache, whose bytes the block checksum has already vouched for.
  */
 export const parseBlock = (contents: Buffer, file: string, offset: number, checkEntries = true): Block | Corruption => {
-  const fail = (description: string) => new Corruption({ file, offset, description: `bad block: ${description}` })
   const len = contents.length
-  if (len < 4) return fail("shorter than its restart count")
+  if (len < 4) return badBlock(file, offset, "shorter than its restart count")
   const numRestarts = contents.readUInt32LE(len - 4)
-  if (numRestarts > (len - 4) / 4) return fail(`restart count ${numRestarts} does not fit`)
+  if (numRestarts > (len - 4) / 4) return badBlock(file, offset, `restart count ${numRestarts} does not fit`)
   const restartsOffset = len - 4 - 4 * numRestarts
   const block = new Block(contents, restartsOffset, numRestarts)
-  if (numRestarts === 0) return restartsOffset === 0 ? block : fail("entries without restart points")
-  if (block.restart(0) !== 0) return fail("first restart point is not at offset 0")
+  if (numRestarts === 0) return restartsOffset === 0 ? block : badBlock(file, offset, "entries without restart points")
+  if (block.restart(0) !== 0) return badBlock(file, offset, "first restart point is not at offset 0")
   if (!checkEntries) {
+    let previous = 0
     for (let r = 1; r < numRestarts; r++) {
       const at = block.restart(r)
-      if (at <= block.restart(r - 1) || at >= restartsOffset) return fail(`restart point ${r} out of order`)
+      if (at <= previous || at >= restartsOffset) return badBlock(file, offset, `restart point ${r} out of order`)
+      previous = at
     }
     return block
   }
@@ -97,18 +101,30 @@ export const parseBlock = (contents: Buffer, file: string, offset: number, check
   while (p < restartsOffset) {
     const isRestart = nextRestart < numRestarts && block.restart(nextRestart) === p
     if (isRestart) nextRestart++
-    const shared = readLength(contents, p, restartsOffset)
-    if (shared < 0) return fail(`bad entry header at ${p}`)
-    const unshared = readLength(contents, varintEnd, restartsOffset)
-    if (unshared < 0) return fail(`bad entry header at ${p}`)
-    const vlen = readLength(contents, varintEnd, restartsOffset)
-    if (vlen < 0) return fail(`bad entry header at ${p}`)
-    const keyStart = varintEnd
-    if (isRestart && shared !== 0) return fail(`restart point at ${p} shares a prefix`)
-    if (shared > keyLen) return fail(`entry at ${p} shares more than the previous key`)
-    if (keyStart + unshared + vlen > restartsOffset) return fail(`entry at ${p} runs past the entries`)
+    // The three lengths: one-byte varints in the common case, read inline.
+    let keyStart: number
+    let shared: number
+    let unshared: number
+    let vlen: number
+    if (p + 3 <= restartsOffset && (contents[p]! | contents[p + 1]! | contents[p + 2]!) < 128) {
+      shared = contents[p]!
+      unshared = contents[p + 1]!
+      vlen = contents[p + 2]!
+      keyStart = p + 3
+    } else {
+      shared = readLength(contents, p, restartsOffset)
+      if (shared < 0) return badBlock(file, offset, `bad entry header at ${p}`)
+      unshared = readLength(contents, varintEnd, restartsOffset)
+      if (unshared < 0) return badBlock(file, offset, `bad entry header at ${p}`)
+      vlen = readLength(contents, varintEnd, restartsOffset)
+      if (vlen < 0) return badBlock(file, offset, `bad entry header at ${p}`)
+      keyStart = varintEnd
+    }
+    if (isRestart && shared !== 0) return badBlock(file, offset, `restart point at ${p} shares a prefix`)
+    if (shared > keyLen) return badBlock(file, offset, `entry at ${p} shares more than the previous key`)
+    if (keyStart + unshared + vlen > restartsOffset) return badBlock(file, offset, `entry at ${p} runs past the entries`)
     const klen = shared + unshared
-    if (klen < KEY_TRAILER_SIZE) return fail(`key at ${p} is shorter than its trailer`)
+    if (klen < KEY_TRAILER_SIZE) return badBlock(file, offset, `key at ${p} is shorter than its trailer`)
     if (keyBuf.length < klen) {
       const grown = Buffer.allocUnsafe(Math.max(klen, keyBuf.length * 2))
       keyBuf.copy(grown, 0, 0, keyLen)
@@ -121,10 +137,10 @@ export const parseBlock = (contents: Buffer, file: string, offset: number, check
       contents.copy(keyBuf, shared, keyStart, keyStart + unshared)
     }
     keyLen = klen
-    if (!validTrailer(keyBuf, klen - KEY_TRAILER_SIZE)) return fail(`key at ${p} has an invalid trailer`)
+    if (!validTrailer(keyBuf, klen - KEY_TRAILER_SIZE)) return badBlock(file, offset, `key at ${p} has an invalid trailer`)
     p = keyStart + unshared + vlen
   }
-  if (nextRestart !== numRestarts) return fail("restart point not at an entry boundary")
+  if (nextRestart !== numRestarts) return badBlock(file, offset, "restart point not at an entry boundary")
   return block
 }
 

@@ -28,14 +28,21 @@ export class BlockCache<V = Block> {
   /** Lookups that found / did not find their block. */
   hits = 0
   misses = 0
-  /** Blocks missed once and not admitted (keys `fileNumber * 2^32 + offset`), oldest first. */
-  private readonly ghosts = new Set<number>()
+  /**
+   * Blocks missed once and not admitted: key `fileNumber * 2^32 + offset` -> its slot in `ring`,
+   * which holds the last `ghostLimit` keys and forgets the oldest when full (no iterator, no
+   * scan: a Set's insertion order would walk its deleted holes every time the oldest goes).
+   */
+  private readonly ghosts = new Map<number, number>()
+  private readonly ring: Float64Array
+  private ringNext = 0
   private readonly ghostLimit: number
 
   constructor(readonly capacity: number) {
     if (!(capacity >= 0)) throw new RangeError(`block cache capacity must be >= 0, got ${capacity}`)
     this.head = new Node<V>(-1, -1, undefined as unknown as V, 0)
     this.ghostLimit = Math.max(1024, Math.ceil(capacity / 2048))
+    this.ring = new Float64Array(this.ghostLimit).fill(-1)
   }
 
   /**
@@ -49,8 +56,13 @@ export class BlockCache<V = Block> {
     if (this._usage + charge <= this.capacity) return true
     const key = fileNumber * 4294967296 + offset
     if (this.ghosts.delete(key)) return true
-    this.ghosts.add(key)
-    if (this.ghosts.size > this.ghostLimit) this.ghosts.delete(this.ghosts.values().next().value as number)
+    const slot = this.ringNext
+    const oldest = this.ring[slot]!
+    // The slot's key may have been admitted since, or remembered again in a newer slot.
+    if (oldest >= 0 && this.ghosts.get(oldest) === slot) this.ghosts.delete(oldest)
+    this.ring[slot] = key
+    this.ghosts.set(key, slot)
+    this.ringNext = slot + 1 === this.ghostLimit ? 0 : slot + 1
     return false
   }
 
@@ -116,6 +128,8 @@ export class BlockCache<V = Block> {
   clear(): void {
     this.files.clear()
     this.ghosts.clear()
+    this.ring.fill(-1)
+    this.ringNext = 0
     this.head.next = this.head
     this.head.prev = this.head
     this._usage = 0

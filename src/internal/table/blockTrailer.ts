@@ -29,12 +29,12 @@ export const unsealBlock = (raw: Uint8Array, size: number, file: string, offset:
       description: `truncated block: read ${raw.byteLength} of ${size + BLOCK_TRAILER_SIZE} bytes`
     })
   }
-  const buf = Buffer.from(raw.buffer, raw.byteOffset, size + BLOCK_TRAILER_SIZE)
-  const stored = buf.readUInt32LE(size + 1)
-  if (maskedCrc32(buf.subarray(0, size + 1)) !== stored) {
+  // Reads from our file systems arrive as Buffers already: no extra view for them.
+  const buf = raw instanceof Buffer ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+  const type = buf[size]!
+  if (maskedCrc32(buf.subarray(0, size + 1)) !== buf.readUInt32LE(size + 1)) {
     return new Corruption({ file, offset, description: "block checksum mismatch" })
   }
-  const type = buf[size]!
   if (type !== BLOCK_TYPE_UNCOMPRESSED) {
     return new Corruption({ file, offset, description: `unsupported block type ${type}` })
   }

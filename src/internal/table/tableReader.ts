@@ -78,6 +78,8 @@ const SUCCEED_UNDEFINED: Effect.Effect<TableEntry | undefined> = Effect.succeed(
 export class TableReader {
   /** Reused by point reads (synchronous from start to end, so one per reader suffices). */
   private readonly probe = new BlockIterator()
+  /** The data block `getCached` last found missing from the cache (read by `getSync` at once). */
+  private missedBlock = 0
 
   constructor(
     readonly fileNumber: number,
@@ -123,7 +125,10 @@ export class TableReader {
     const i = this.index.find(userKey, seq)
     if (i >= this.index.length) return undefined
     const block = this.cache.get(this.fileNumber, this.index.offsets[i]!)
-    if (block === undefined) return BLOCK_NOT_CACHED
+    if (block === undefined) {
+      this.missedBlock = i
+      return BLOCK_NOT_CACHED
+    }
     return this.searchBlock(block, userKey, seq)
   }
 
@@ -136,7 +141,7 @@ export class TableReader {
   getSync(userKey: string, seq: number): TableEntry | undefined | typeof BLOCK_NOT_CACHED | Corruption | PlatformError {
     const found = this.getCached(userKey, seq)
     if (found !== BLOCK_NOT_CACHED || this.readAtSync === undefined) return found
-    const i = this.index.find(userKey, seq)
+    const i = this.missedBlock
     const offset = this.index.offsets[i]!
     const size = this.index.sizes[i]!
     if (this.cache.admit(this.fileNumber, offset, size + BLOCK_TRAILER_SIZE)) {
