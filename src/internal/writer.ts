@@ -7,6 +7,11 @@
  * Before a group is written the leader makes room: it slows writes down when L0 piles up, waits
  * when immutable memtables or L0 tables reach their limits, and rotates a full memtable onto a
  * fresh WAL.
+ *
+ * A failed log write, sync or rotation leaves the log in an unknown state (part of a record may
+ * be on disk, and the log writer's block position has moved on). As in LevelDB the failure is
+ * kept as the background error: every later write fails with it, so nothing is ever appended
+ * after a torn record, and reopening recovers the log up to its last whole record.
  */
 import { isPlatformError } from "@effect/platform/Error"
 import { Deferred, Effect, FiberId } from "effect"
@@ -50,9 +55,17 @@ export const makeWriter = (deps: {
   let queue: Array<Pending> = []
   let idleWaiters: Array<Deferred.Deferred<void>> = []
 
+  /** Keeps a log failure as the background error (see the module comment). */
+  const logFailed = (error: DbError): void => {
+    if (state.backgroundError === undefined) state.backgroundError = error
+    state.notifyChange()
+  }
+  const keepLogFailure = <A>(io: Effect.Effect<A, DbError>): Effect.Effect<A, DbError> =>
+    Effect.uninterruptible(Effect.tapError(io, (error) => Effect.sync(() => logFailed(error))))
+
   const rotateNow = Effect.suspend(() => {
     const number = manifest.newFileNumber()
-    return wal.open(number).pipe(
+    return keepLogFailure(wal.open(number)).pipe(
       Effect.map(() => {
         memtable.rotate(number)
         state.signalWork()
@@ -112,8 +125,8 @@ export const makeWriter = (deps: {
         setSequence(b.payload, seq + 1)
         seq += b.keys.length
       }
-      yield* wal.appendGroup(batches.map((b) => b.payload))
-      if (needSync) yield* wal.sync
+      yield* keepLogFailure(wal.appendGroup(batches.map((b) => b.payload)))
+      if (needSync) yield* keepLogFailure(wal.sync)
       state.lastSequence = seq
       for (let i = 0; i < batches.length; i++) apply(batches[i]!, firsts[i]!)
       state.visibleSequence = seq
@@ -172,8 +185,9 @@ export const makeWriter = (deps: {
     try {
       wal.appendNow(batch.payload)
     } catch (error) {
-      if (isPlatformError(error)) return Effect.fail(error)
-      throw error
+      if (!isPlatformError(error)) throw error
+      logFailed(error)
+      return Effect.fail(error)
     }
     state.lastSequence = first + batch.keys.length - 1
     apply(batch, first)
@@ -185,7 +199,7 @@ export const makeWriter = (deps: {
   const commitAlone = (batch: EncodedBatch): Effect.Effect<void, DbError> => {
     const first = state.lastSequence + 1
     setSequence(batch.payload, first)
-    return Effect.matchCauseEffect(wal.append(batch.payload), {
+    return Effect.matchCauseEffect(keepLogFailure(wal.append(batch.payload)), {
       onFailure: (cause) => Effect.zipRight(drainQueue, Effect.failCause(cause)),
       onSuccess: () => {
         state.lastSequence = first + batch.keys.length - 1
