@@ -2,7 +2,7 @@
  * Bad input: typed errors, and nothing written.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Option } from "effect"
+import { Effect, Either, Option, Stream } from "effect"
 import { Db, type DbService } from "../src/Db.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
 import type { DbOptions } from "../src/Options.js"
@@ -81,6 +81,10 @@ describe("bad input", () => {
       yield* failsWith(db.write(WriteBatch.make().put("a", "b")), "DbClosed")
       yield* failsWith(db.flush, "DbClosed")
       yield* failsWith(db.stats, "DbClosed")
+      yield* failsWith(db.getMany(["k"]), "DbClosed")
+      yield* failsWith(Stream.runCollect(db.scan()), "DbClosed")
+      yield* failsWith(Effect.scoped(db.snapshot), "DbClosed")
+      yield* failsWith(db.compactRange(), "DbClosed")
       // Nothing was written by the refused put.
       yield* withDb({ directory: "/closed" }, (db2) => Effect.map(db2.get("k"), (v) => assert.isTrue(Option.isNone(v))))
     }).pipe(Effect.provide(MemoryFileSystem.layer))
