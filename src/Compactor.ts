@@ -19,7 +19,7 @@ import { writeMemtable } from "./internal/flush.js"
 import { runCompaction } from "./internal/compaction/compactionJob.js"
 import { nextManualTask, startManualCompaction } from "./internal/compaction/manualRange.js"
 import { pickCompaction } from "./internal/compaction/pick.js"
-import { type CompactionTask, taskEdit } from "./internal/compaction/task.js"
+import { applyTask, type CompactionTask } from "./internal/compaction/task.js"
 
 export interface Compactor {
   /** Flushes the oldest immutable memtable; false when there is none. */
@@ -77,7 +77,7 @@ export const make: Effect.Effect<
   const execute = (task: CompactionTask): Effect.Effect<void, Corruption | PlatformError> =>
     Effect.gen(function* () {
       if (task.trivialMove) {
-        yield* manifest.logAndApply(taskEdit(task, task.inputs))
+        yield* manifest.logAndApply(applyTask(manifest.current(), task, []).edit)
       } else {
         const outcome = yield* runCompaction(task, {
           store,
@@ -86,7 +86,7 @@ export const make: Effect.Effect<
           oldestReader: state.oldestSnapshot(),
           between: flushPending
         })
-        yield* manifest.logAndApply(taskEdit(task, outcome.outputs))
+        yield* manifest.logAndApply(applyTask(manifest.current(), task, outcome.outputs).edit)
         state.compactionBytesRead += outcome.bytesRead
         state.compactionBytesWritten += outcome.bytesWritten
       }

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Option } from "effect"
 import { levelScores, levelTargetBytes, pickLeveled } from "../src/internal/compaction/leveledPicker.js"
 import { initialCompactionState, pickCompaction, recordEdit } from "../src/internal/compaction/pick.js"
-import { type CompactionConfig, type CompactionTask, taskEdit } from "../src/internal/compaction/task.js"
+import { applyTask, type CompactionConfig, type CompactionTask, taskEdit } from "../src/internal/compaction/task.js"
 import type { FileMeta } from "../src/internal/version/fileMeta.js"
 import { applyEdit, empty, type Version } from "../src/internal/version/version.js"
 
@@ -266,5 +266,32 @@ describe("taskEdit", () => {
       after.levels.map((files) => files.map((f) => f.number)),
       [[], [], [20, 21, 4], [], []]
     )
+  })
+})
+
+describe("applyTask", () => {
+  it("returns the next version and the tables it retires; a trivial move retires none", () => {
+    const version = build([
+      { n: 1, level: 1, lo: "a", hi: "f", size: 2000 },
+      { n: 2, level: 2, lo: "a", hi: "c" },
+      { n: 3, level: 2, lo: "d", hi: "g" },
+      { n: 4, level: 2, lo: "x", hi: "z" }
+    ])
+    const task = pick(version)
+    const outputs = [meta({ n: 20, level: 2, lo: "a", hi: "d" }), meta({ n: 21, level: 2, lo: "e", hi: "g" })]
+    const merged = applyTask(version, task, outputs)
+    assert.deepStrictEqual(merged.version.levels.map((files) => numbers(files)), [[], [], [4, 20, 21], [], []])
+    assert.deepStrictEqual(numbers(merged.obsolete), [1, 2, 3])
+    assert.deepStrictEqual(applyEdit(version, merged.edit), merged.version)
+
+    const alone = build([
+      { n: 1, level: 1, lo: "a", hi: "b", size: 2000 },
+      { n: 2, level: 2, lo: "c", hi: "d", size: 100 }
+    ])
+    const move = pick(alone)
+    assert.isTrue(move.trivialMove)
+    const moved = applyTask(alone, move, [])
+    assert.deepStrictEqual(moved.version.levels.map((files) => numbers(files)), [[], [], [1, 2], [], []])
+    assert.deepStrictEqual(moved.obsolete, [])
   })
 })

@@ -3,14 +3,15 @@
  * and the `VersionEdit` that installs its result. No I/O here.
  *
  * The mechanism merges `inputs` (files of `level`) with `nextInputs` (files of `outputLevel`),
- * writes the merged entries as new tables cut at `maxOutputFileSize`, and installs
- * `taskEdit(task, outputs)`. When `trivialMove` is set it writes nothing and installs
- * `taskEdit(task, task.inputs)`: the one input file changes level by an edit alone.
+ * writes the merged entries as new tables cut at `maxOutputFileSize`, and installs the edit of
+ * `applyTask(version, task, outputs)`, which also gives the next version and the tables it
+ * retires. When `trivialMove` is set it writes nothing: the one input file changes level by an
+ * edit alone.
  */
 import type { ResolvedOptions } from "../../Options.js"
 import { compareInternal } from "../key/internalKey.js"
 import type { FileMeta } from "../version/fileMeta.js"
-import { rangesOverlap, type Version } from "../version/version.js"
+import { applyEdit, rangesOverlap, type Version } from "../version/version.js"
 import type { VersionEdit } from "../version/versionEdit.js"
 
 /** The options the policy reads. */
@@ -107,6 +108,28 @@ export const taskEdit = (
       ? { compactPointers: [...compactPointers, ...(extra?.compactPointers ?? [])] }
       : {})
   }
+}
+
+/** What installing a task's result gives: the edit, the next version and the files it retires. */
+export interface TaskResult {
+  readonly edit: VersionEdit
+  readonly version: Version
+  /**
+   * Tables of `version` the next version no longer names: the mechanism deletes their files once
+   * no reader pins a version that still names them. Empty for a trivial move (the file stays).
+   */
+  readonly obsolete: ReadonlyArray<FileMeta>
+}
+
+/** Applies a task's result (`outputs`, or the moved input for a trivial move) to `version`. */
+export const applyTask = (version: Version, task: CompactionTask, outputs: ReadonlyArray<FileMeta>): TaskResult => {
+  const edit = taskEdit(task, task.trivialMove ? task.inputs : outputs)
+  const next = applyEdit(version, edit)
+  const live = new Set<number>()
+  for (const files of next.levels) for (const f of files) live.add(f.number)
+  const obsolete: Array<FileMeta> = []
+  for (const files of version.levels) for (const f of files) if (!live.has(f.number)) obsolete.push(f)
+  return { edit, version: next, obsolete }
 }
 
 // ---- small helpers shared by the pickers (pure, no allocation beyond the result) ----
