@@ -54,7 +54,10 @@ export const make: Effect.Effect<
     const oldest = immutables[0]
     if (oldest === undefined) return false
     const meta = yield* writeMemtable(oldest, { store, manifest }, state.snapshotSequences())
-    const nextLog = immutables[1]?.logNumber ?? memtable.mutable().logNumber
+    // The log after `oldest`'s, read now: the writer may have rotated while the table was written
+    // (only this flusher drops immutables, so `oldest` is still the first).
+    const now = memtable.immutables()
+    const nextLog = now[1]?.logNumber ?? memtable.mutable().logNumber
     yield* manifest.logAndApply({
       newFiles: meta === undefined ? [] : [{ level: 0, meta }],
       logNumber: nextLog,

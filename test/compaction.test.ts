@@ -5,7 +5,7 @@
  */
 import { FileSystem } from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Option } from "effect"
+import { Effect, Either, Layer, Option } from "effect"
 import type { DbService } from "../src/Db.js"
 import { readLog } from "../src/internal/wal/logReader.js"
 import { applyEdit, empty, type Version } from "../src/internal/version/version.js"
@@ -235,5 +235,50 @@ describe("compaction", () => {
         })
       )
     }).pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+})
+
+describe("flush", () => {
+  /** MemoryFileSystem whose table syncs take a few milliseconds: the writer runs meanwhile. */
+  const slowTableSyncs = Layer.effect(
+    FileSystem,
+    Effect.map(FileSystem, (fs): FileSystem => ({
+      ...fs,
+      open: (path, options) =>
+        Effect.map(fs.open(path, options), (file) =>
+          path.endsWith(".sst")
+            ? new Proxy(file, {
+                get: (target, property) => {
+                  if (property === "sync") return Effect.zipRight(Effect.sleep("3 millis"), target.sync)
+                  const value: unknown = Reflect.get(target, property, target)
+                  return typeof value === "function" ? value.bind(target) : value
+                }
+              })
+            : file
+        )
+    }))
+  ).pipe(Layer.provideMerge(MemoryFileSystem.layer))
+
+  it.live("a memtable frozen while the flusher writes a table keeps its log: reopen finds every write", () =>
+    Effect.gen(function* () {
+      const options = { directory: "/rotating", writeBufferSize: 16 * 1024, blockSize: 1024, backgroundCompaction: false }
+      const n = 6000
+      const value = (i: number) => `${i}-${"r".repeat(40)}`
+      yield* withDb(options, (db) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < n; i++) {
+            yield* db.put(`k${String(i).padStart(5, "0")}`, value(i))
+            // Let the flusher start (and sleep in its table sync) every so often.
+            if (i % 50 === 0) yield* Effect.yieldNow()
+          }
+          assert.isAbove((yield* db.stats).flushes, 3)
+        })
+      )
+      yield* withDb(options, (db) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < n; i++) assert.strictEqual(textOf(yield* db.get(`k${String(i).padStart(5, "0")}`)), value(i), `key ${i}`)
+        })
+      )
+    }).pipe(Effect.provide(slowTableSyncs))
   )
 })
