@@ -13,7 +13,7 @@ import { Context, Effect, Layer, Scope, Exit } from "effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import { Corruption } from "./errors.js"
 import { DbConfig } from "./internal/dbConfig.js"
-import { replaceFileAtomically } from "./internal/fileIo.js"
+import { replaceFileAtomically, syncDirectory } from "./internal/fileIo.js"
 import { CURRENT_FILE_NAME, CURRENT_TEMP_FILE_NAME, manifestFileName } from "./internal/fileNames.js"
 import { LogWriter } from "./internal/wal/logWriter.js"
 import { readLog } from "./internal/wal/logReader.js"
@@ -152,6 +152,7 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
         yield* handle.writeAll(w.frame(encodeVersionEdit(snapshotEdit())))
         yield* handle.sync
         yield* replaceFileAtomically(
+          config.directory,
           config.file(CURRENT_FILE_NAME),
           config.file(CURRENT_TEMP_FILE_NAME),
           new TextEncoder().encode(`${name}\n`)
@@ -170,6 +171,10 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
         const full: VersionEdit = { ...edit, nextFileNumber, lastSequence: Math.max(lastSequence, edit.lastSequence ?? 0) }
         if (file === undefined || writer === undefined) {
           return yield* Effect.dieMessage("manifest not started")
+        }
+        // The tables the edit adds must keep their names in the directory before it names them.
+        if (edit.newFiles !== undefined && edit.newFiles.length > 0) {
+          yield* syncDirectory(config.directory).pipe(Effect.provideService(FileSystem, fs))
         }
         yield* file.writeAll(writer.frame(encodeVersionEdit(full)))
         yield* file.sync

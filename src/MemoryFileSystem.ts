@@ -78,6 +78,8 @@ export interface MemoryFileSystem {
   readonly fileBytes: (path: string) => Effect.Effect<Uint8Array, PlatformError>
   /** Number of successful `File.sync` calls so far. */
   readonly syncCount: Effect.Effect<number>
+  /** Number of successful `File.sync` calls on a handle of directory `path` (opened with flag "r"). */
+  readonly directorySyncs: (path: string) => Effect.Effect<number>
 }
 
 export const MemoryFileSystem: Context.Tag<MemoryFileSystem, MemoryFileSystem> = Context.GenericTag<

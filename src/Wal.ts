@@ -12,6 +12,7 @@ import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import { Corruption } from "./errors.js"
 import { DbConfig } from "./internal/dbConfig.js"
+import { syncDirectory } from "./internal/fileIo.js"
 import { logFileName } from "./internal/fileNames.js"
 import { hasSyncAppend, SyncAppend, type SyncAppendFile } from "./internal/fileCapabilities.js"
 import { LogWriter } from "./internal/wal/logWriter.js"
@@ -51,6 +52,8 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
   let fileScope: Scope.CloseableScope | undefined
   let writer = new LogWriter(0)
   let written = 0
+  /** False until the directory entry of the current log is made durable (at its first sync). */
+  let entrySynced = false
 
   const closeCurrent = Effect.suspend(() => {
     const f = file
@@ -75,6 +78,7 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
       fileScope = scope
       writer = new LogWriter(0)
       number = n
+      entrySynced = false
     })
 
   const append = (payload: Uint8Array): Effect.Effect<void, PlatformError> => {
@@ -122,7 +126,15 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
       written += framed.byteLength
       syncFile![SyncAppend](framed)
     },
-    sync: Effect.suspend(() => (file === undefined ? Effect.void : file.sync)),
+    sync: Effect.suspend(() => {
+      if (file === undefined) return Effect.void
+      if (entrySynced) return file.sync
+      // A synced record in a log whose name could vanish at power loss would not be durable.
+      return Effect.zipRight(file.sync, syncDirectory(config.directory)).pipe(
+        Effect.provideService(FileSystem, fs),
+        Effect.tap(() => Effect.sync(() => (entrySynced = true)))
+      )
+    }),
     replay,
     currentNumber: () => number,
     bytesWritten: () => written

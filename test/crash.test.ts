@@ -214,3 +214,34 @@ describe("a failed log write or sync", () => {
     )
   }
 })
+
+describe("directory entries", () => {
+  it.effect("opening, the first synced write to each log and every flush sync the database directory", () =>
+    Effect.gen(function* () {
+      const mem = yield* MemoryFileSystem.MemoryFileSystem
+      const dir = "/dirsync"
+      const syncs = mem.directorySyncs(dir)
+      yield* withDb(small(dir), (db) =>
+        Effect.gen(function* () {
+          // Open wrote a manifest and renamed CURRENT into place.
+          const opened = yield* syncs
+          assert.isAtLeast(opened, 1)
+          // An unsynced write needs no directory sync; the first synced one on this log does.
+          yield* db.put("a", "1")
+          assert.strictEqual(yield* syncs, opened)
+          yield* db.put("b", "2", { sync: true })
+          assert.strictEqual(yield* syncs, opened + 1)
+          yield* db.put("c", "3", { sync: true })
+          assert.strictEqual(yield* syncs, opened + 1)
+          // A flush names a new table in the manifest only after its directory entry is durable.
+          yield* db.flush
+          const flushed = yield* syncs
+          assert.isAtLeast(flushed, opened + 2)
+          // The flush moved writes to a new log: its first synced write syncs the directory again.
+          yield* db.put("d", "4", { sync: true })
+          assert.strictEqual(yield* syncs, flushed + 1)
+        })
+      )
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+})

@@ -19,8 +19,26 @@ export const writeFileSynced = (
     })
   )
 
-/** Replaces `path` atomically: write a temporary file, sync it, rename it over the target. */
+/**
+ * Makes the entries of `directory` durable (files created, renamed or removed in it): fsync of
+ * the directory opened read-only, as LevelDB's and RocksDB's `FsyncDir`. A file's own fsync does
+ * not cover the name that points to it.
+ */
+export const syncDirectory = (directory: string): Effect.Effect<void, PlatformError, FileSystem> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const fs = yield* FileSystem
+      const handle = yield* fs.open(directory, { flag: "r" })
+      yield* handle.sync
+    })
+  )
+
+/**
+ * Replaces `path` (in `directory`) atomically and durably: write a temporary file, sync it,
+ * rename it over the target, sync the directory.
+ */
 export const replaceFileAtomically = (
+  directory: string,
   path: string,
   tempPath: string,
   bytes: Uint8Array
@@ -29,4 +47,5 @@ export const replaceFileAtomically = (
     const fs = yield* FileSystem
     yield* writeFileSynced(tempPath, [bytes])
     yield* fs.rename(tempPath, path)
+    yield* syncDirectory(directory)
   })

@@ -44,6 +44,7 @@ export class MemoryFile implements FileSystem.File {
       this.ensureOpen("sync", "fsync")
       this.state.checkFault("sync", "sync", "fsync", this.fd, this.path)
       if (this.node._tag === "File") this.node.content.sync()
+      else this.state.directorySyncs.set(this.path, (this.state.directorySyncs.get(this.path) ?? 0) + 1)
       this.state.syncCount++
     })
   }

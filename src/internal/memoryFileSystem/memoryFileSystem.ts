@@ -477,6 +477,7 @@ const makeControl = (state: MemoryState): MemoryFileSystem => {
       return out
     }),
     fileBytes: (path) => attempt(() => fileAt("fileBytes", path).content.snapshot()),
-    syncCount: Effect.sync(() => state.syncCount)
+    syncCount: Effect.sync(() => state.syncCount),
+    directorySyncs: (path) => Effect.sync(() => state.directorySyncs.get(normalize(path)) ?? 0)
   }
 }

@@ -27,6 +27,8 @@ export class MemoryState {
   readonly handles = new Set<MemoryFile>()
   readonly faults = new Faults()
   syncCount = 0
+  /** Successful syncs of directory handles, by normalized path. */
+  readonly directorySyncs = new Map<string, number>()
   private nextIno = 1
   private nextFd = 3
   private nextTemp = 0
