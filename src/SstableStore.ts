@@ -41,6 +41,8 @@ export interface ReadCounters {
   bloomChecks: number
   bloomNegatives: number
   blockReads: number
+  /** Data blocks point lookups searched: one per table a lookup did not rule out by filter or index. */
+  blockSearches: number
 }
 
 export interface SstableStore {
@@ -52,7 +54,18 @@ export interface SstableStore {
     key: string,
     seq: number
   ) => Effect.Effect<{ readonly kind: Kind; readonly value: Uint8Array } | undefined, Corruption | PlatformError>
-  /** The table's reader when it is open already (no I/O), for synchronous point reads. */
+  /**
+   * Runs `use` with the table's reader, opening it if needed. The reader stays pinned until `use`
+   * ends, so the table cache cannot close it under an asynchronous read.
+   */
+  readonly withReader: <A, E>(
+    meta: FileMeta,
+    use: (reader: TableReader) => Effect.Effect<A, E>
+  ) => Effect.Effect<A, E | Corruption | PlatformError>
+  /**
+   * The table's reader when it is open already (no I/O), for synchronous point reads: not pinned,
+   * so use it only before the next yield.
+   */
   readonly openReader: (number: number) => TableReader | undefined
   /** An iterator over the table's entries; the table stays open until `pins` is released. */
   readonly iterator: (
@@ -75,6 +88,14 @@ export interface SstableStore {
 
 export const SstableStore = Context.GenericTag<SstableStore>("stratadb/SstableStore")
 
+/*
+ * The table cache. Open readers sit in `open` in LRU order, each with a count of the readers using
+ * it. A reader is pinned in the same synchronous step that finds it (see `pinOpen`), and only
+ * unpinned readers are closed for capacity, so a reader handed to a caller is never closed under
+ * it. While pins hold them the cache may exceed `maxOpenTables`; it shrinks back when pins are
+ * released and after each open.
+ */
+
 interface OpenTable {
   readonly reader: TableReader
   readonly scope: Scope.CloseableScope
@@ -90,14 +111,16 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
   const outer = yield* Scope.Scope
   const { options } = config
   const blockCache = new BlockCache(options.blockCacheSize)
-  const counters: ReadCounters = { bloomChecks: 0, bloomNegatives: 0, blockReads: 0 }
+  const counters: ReadCounters = { bloomChecks: 0, bloomNegatives: 0, blockReads: 0, blockSearches: 0 }
   /** Open readers in LRU order (a Map iterates in insertion order; a hit moves to the end). */
   const open = new Map<number, OpenTable>()
-  const opening = new Map<number, Effect.Effect<TableReader, Corruption | PlatformError>>()
+  /** Opens under way, shared by the callers that wait for the same table. */
+  const opening = new Map<number, Effect.Effect<void, Corruption | PlatformError>>()
   /** Readers evicted while pinned, closed when unpinned. */
   const pinnedAway = new Map<number, OpenTable>()
   let written = 0
 
+  /** Closes the table's reader for good (its file goes): at once, or with its last pin. */
   const closeTable = (number: number): Effect.Effect<void> => {
     const t = open.get(number)
     if (t === undefined) return Effect.void
@@ -110,27 +133,56 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
     return Scope.close(t.scope, Exit.void)
   }
 
-  /** Closes the least recently used unpinned readers while over capacity. */
+  /**
+   * Closes the least recently used unpinned readers while over capacity. Victims leave `open` in
+   * the step that picks them, so nobody can pin one between the choice and the close.
+   */
   const evictOverCapacity: Effect.Effect<void> = Effect.suspend(() => {
-    const victims: Array<number> = []
+    const victims: Array<Scope.CloseableScope> = []
     let excess = open.size - options.maxOpenTables
     for (const [number, t] of open) {
       if (excess <= 0) break
       if (t.pins === 0) {
-        victims.push(number)
+        open.delete(number)
+        victims.push(t.scope)
         excess--
       }
     }
-    return Effect.forEach(victims, closeTable, { discard: true })
+    return Effect.forEach(victims, (scope) => Scope.close(scope, Exit.void), { discard: true })
   })
 
-  const pin = (number: number, pins: TablePins): void => {
-    if (pins.has(number)) return
+  /** The open table, moved to the most recently used end; undefined when it is not open. */
+  const touch = (number: number): OpenTable | undefined => {
     const t = open.get(number)
-    if (t === undefined) return
-    t.pins++
-    pins.add(number)
+    if (t === undefined) return undefined
+    open.delete(number)
+    open.set(number, t)
+    return t
   }
+
+  /** The open table with one more pin, for one caller; undefined when it is not open. */
+  const pinOpen = (number: number): OpenTable | undefined => {
+    const t = touch(number)
+    if (t !== undefined) t.pins++
+    return t
+  }
+
+  /** Pins the table into a reader's pin set (once per set); its reader, or undefined when it is not open. */
+  const pinInto = (number: number, pins: TablePins): TableReader | undefined => {
+    if (pins.has(number)) return (open.get(number) ?? pinnedAway.get(number))?.reader
+    const t = pinOpen(number)
+    if (t !== undefined) pins.add(number)
+    return t?.reader
+  }
+
+  /** Drops one pin: a doomed reader closes with its last pin, and the cache shrinks back to capacity. */
+  const unpinOne = (t: OpenTable): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      t.pins--
+      if (t.pins > 0 || !t.doomed) return evictOverCapacity
+      if (pinnedAway.get(t.reader.fileNumber) === t) pinnedAway.delete(t.reader.fileNumber)
+      return Effect.zipRight(Scope.close(t.scope, Exit.void), evictOverCapacity)
+    })
 
   const readAtOf = (file: File) => {
     const mutex = Effect.unsafeMakeSemaphore(1)
@@ -161,7 +213,8 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
     }
   }
 
-  const load = (meta: FileMeta): Effect.Effect<TableReader, Corruption | PlatformError> =>
+  /** Opens the table's file and reader into `open`, unpinned. */
+  const load = (meta: FileMeta): Effect.Effect<void, Corruption | PlatformError> =>
     Effect.gen(function* () {
       const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
       const name = tableFileName(meta.number)
@@ -178,24 +231,44 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
           counters
         })
       }).pipe(Effect.tapErrorCause(() => Scope.close(scope, Exit.void)))
+      // No eviction here: the caller has not pinned the reader yet. It evicts once it has.
       open.set(meta.number, { reader, scope, pins: 0, doomed: false })
-      yield* evictOverCapacity
-      return reader
     })
 
-  const readerOf = (meta: FileMeta): Effect.Effect<TableReader, Corruption | PlatformError> => {
-    const t = open.get(meta.number)
-    if (t !== undefined) {
-      open.delete(meta.number)
-      open.set(meta.number, t)
-      return Effect.succeed(t.reader)
-    }
-    const inFlight = opening.get(meta.number)
-    if (inFlight !== undefined) return inFlight
-    const loading = Effect.runSync(Effect.cached(load(meta).pipe(Effect.ensuring(Effect.sync(() => opening.delete(meta.number))))))
-    opening.set(meta.number, loading)
-    return loading
-  }
+  /** Opens the table into the cache, sharing an open already under way; pins nothing. */
+  const ensureOpen = (meta: FileMeta): Effect.Effect<void, Corruption | PlatformError> =>
+    Effect.suspend(() => {
+      if (open.has(meta.number)) return Effect.void
+      const inFlight = opening.get(meta.number)
+      if (inFlight !== undefined) return inFlight
+      const loading = Effect.runSync(Effect.cached(load(meta).pipe(Effect.ensuring(Effect.sync(() => opening.delete(meta.number))))))
+      opening.set(meta.number, loading)
+      return loading
+    })
+
+  /**
+   * Runs `use` with the table's reader pinned. When the table is not open, it is opened and the
+   * pin retried: the pin is only ever taken in the step that finds the reader open.
+   */
+  const withReader = <A, E>(
+    meta: FileMeta,
+    use: (reader: TableReader) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | Corruption | PlatformError> =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => pinOpen(meta.number)),
+      (t): Effect.Effect<A, E | Corruption | PlatformError> =>
+        t === undefined ? Effect.zipRight(ensureOpen(meta), withReader(meta, use)) : use(t.reader),
+      (t) => (t === undefined ? Effect.void : unpinOne(t))
+    )
+
+  /** An iterator pinned into `pins`, opening the table first when needed. */
+  const iterator = (meta: FileMeta, pins: TablePins, fillCache: boolean): Effect.Effect<InternalIterator, Corruption | PlatformError> =>
+    Effect.suspend(() => {
+      const reader = pinInto(meta.number, pins)
+      if (reader === undefined) return Effect.zipRight(ensureOpen(meta), iterator(meta, pins, fillCache))
+      // Pinned: an open just done may now push older unpinned readers out.
+      return Effect.as(evictOverCapacity, reader.iterator(fillCache))
+    })
 
   const create = (number: number): Effect.Effect<TableSink, PlatformError> =>
     Effect.gen(function* () {
@@ -234,25 +307,11 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
 
   return SstableStore.of({
     create,
-    get: (meta, key, seq) => Effect.flatMap(readerOf(meta), (r) => r.get(key, seq)),
-    openReader: (number) => {
-      const t = open.get(number)
-      if (t === undefined) return undefined
-      open.delete(number)
-      open.set(number, t)
-      return t.reader
-    },
-    iterator: (meta, pins, fillCache = true) =>
-      Effect.map(readerOf(meta), (r) => {
-        pin(meta.number, pins)
-        return r.iterator(fillCache)
-      }),
-    peekIterator: (meta, pins, fillCache = true) => {
-      const t = open.get(meta.number)
-      if (t === undefined) return undefined
-      pin(meta.number, pins)
-      return t.reader.iterator(fillCache)
-    },
+    get: (meta, key, seq) => withReader(meta, (r) => r.get(key, seq)),
+    withReader,
+    openReader: (number) => touch(number)?.reader,
+    iterator: (meta, pins, fillCache = true) => iterator(meta, pins, fillCache),
+    peekIterator: (meta, pins, fillCache = true) => pinInto(meta.number, pins)?.iterator(fillCache),
     unpin: (pins) =>
       Effect.suspend(() => {
         const toClose: Array<Scope.CloseableScope> = []

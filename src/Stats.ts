@@ -30,9 +30,17 @@ export interface DbStats {
   readonly openTables: number
   readonly bloomChecks: number
   readonly bloomNegatives: number
-  /** Table lookups (index + block) performed by point reads since open. */
+  /**
+   * Tables point reads searched since open: a table counts when a data block of it was searched
+   * (from the block cache or the file), that is when neither its key range, its bloom filter
+   * (`bloomNegatives`) nor its index ruled the key out.
+   */
   readonly tableReads: number
   readonly gets: number
-  /** tableReads / gets: how many tables a point read consulted on average (0 before any get). */
+  /**
+   * tableReads / gets: how many tables a point read searched on average, memtable hits included as
+   * zero (0 before any get). Near 1 or below when bloom filters work; without them it grows with
+   * the tables whose key range holds the key.
+   */
   readonly tablesReadPerGet: number
 }

@@ -4,7 +4,7 @@
  * read counters.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Option, Scope, Stream } from "effect"
+import { Chunk, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "effect"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
 import { WriteBatch } from "../src/WriteBatch.js"
 import { text, textOf, withDb } from "./support.js"
@@ -175,6 +175,154 @@ describe("reads", () => {
           assert.strictEqual(after.gets - before.gets, 1000)
           // Present keys are found, each in one table read or fewer per table that may hold it.
           for (let i = 0; i < 100; i++) assert.strictEqual(textOf(yield* db.get(key(i * 7))), "v")
+        })
+      )
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+
+  it.effect("a scan over more tables than maxOpenTables returns every entry; the table cache shrinks back afterwards", () =>
+    Effect.gen(function* () {
+      const mem = yield* MemoryFileSystem.MemoryFileSystem
+      const tables = 10
+      const perTable = 50
+      yield* withDb({ directory: "/manytables", maxOpenTables: 2, backgroundCompaction: false }, (db) =>
+        Effect.gen(function* () {
+          for (let t = 0; t < tables; t++) {
+            for (let i = t; i < tables * perTable; i += tables) yield* db.put(key(i), `v${i}`)
+            yield* db.flush
+          }
+          assert.strictEqual((yield* db.stats).levels[0]!.tables, tables)
+          // Every table spans the whole key range: the merge pins all ten at once, over the bound of two.
+          const scanned = Chunk.toArray(yield* Stream.runCollect(db.scan()))
+          assert.strictEqual(scanned.length, tables * perTable)
+          scanned.forEach((e, i) => assert.strictEqual(`${text(e.key)}=${text(e.value)}`, `${key(i)}=v${i}`))
+          // Pins released: back within two table readers, plus the WAL and the manifest.
+          assert.isAtMost((yield* db.stats).openTables, 2)
+          assert.isAtMost(yield* mem.openHandles, 2 + 2)
+          // While a scan pins all ten tables: a reverse scan, point reads, and a compaction that
+          // also opens two tables the scan does not hold, each of them over the bound.
+          const scope = yield* Scope.make()
+          const pull = yield* Stream.toPull(db.scan()).pipe(Scope.extend(scope))
+          const held = Chunk.toArray(yield* pull)
+          assert.isAbove(held.length, 0)
+          const some = yield* Stream.runCollect(db.scan({ reverse: true, limit: 3 }))
+          assert.deepStrictEqual(Chunk.toArray(some).map((e) => text(e.key)), [key(499), key(498), key(497)])
+          for (let i = 0; i < tables * perTable; i += 7) assert.strictEqual(textOf(yield* db.get(key(i))), `v${i}`)
+          for (let t = 0; t < 2; t++) {
+            for (let i = t; i < tables * perTable; i += 2) yield* db.put(key(i), `w${i}`)
+            yield* db.flush
+          }
+          yield* db.compactRange()
+          while (true) {
+            const chunk = yield* Effect.either(pull)
+            if (chunk._tag === "Left") break
+            held.push(...chunk.right)
+          }
+          yield* Scope.close(scope, Exit.void)
+          assert.strictEqual(held.length, tables * perTable)
+          held.forEach((e, i) => assert.strictEqual(text(e.value), `v${i}`))
+          assert.isAtMost((yield* db.stats).openTables, 2)
+          assert.isAtMost(yield* mem.openHandles, 2 + 2)
+          const again = Chunk.toArray(yield* Stream.runCollect(db.scan()))
+          assert.strictEqual(again.length, tables * perTable)
+          again.forEach((e, i) => assert.strictEqual(text(e.value), `w${i}`))
+          assert.isAtMost((yield* db.stats).openTables, 2)
+          assert.isAtMost(yield* mem.openHandles, 2 + 2)
+        })
+      )
+      assert.strictEqual(yield* mem.openHandles, 0)
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+
+  it.effect("tables read per get counts only the tables a get searched, not those the bloom filter skipped", () =>
+    Effect.gen(function* () {
+      const readsPerGet = (bloomBitsPerKey: number) =>
+        withDb({ directory: `/perget${bloomBitsPerKey}`, backgroundCompaction: false, bloomBitsPerKey }, (db) =>
+          Effect.gen(function* () {
+            // Ten tables, each spanning the whole key range; every key lives in exactly one of them.
+            for (let t = 0; t < 10; t++) {
+              for (let i = t; i < 2000; i += 10) yield* db.put(key(i), `v${i}`)
+              yield* db.flush
+            }
+            const before = yield* db.stats
+            for (let i = 0; i < 2000; i += 3) assert.strictEqual(textOf(yield* db.get(key(i))), `v${i}`)
+            const after = yield* db.stats
+            const gets = after.gets - before.gets
+            return {
+              perGet: (after.tableReads - before.tableReads) / gets,
+              checks: after.bloomChecks - before.bloomChecks,
+              negatives: after.bloomNegatives - before.bloomNegatives,
+              overall: after.tablesReadPerGet
+            }
+          })
+        )
+      const bloom = yield* readsPerGet(10)
+      assert.isAbove(bloom.negatives, 0)
+      assert.isAbove(bloom.checks, bloom.negatives)
+      assert.isAtLeast(bloom.perGet, 1)
+      assert.isBelow(bloom.perGet, 1.5, `${bloom.perGet} tables read per get with bloom filters`)
+      assert.isBelow(bloom.overall, 1.5)
+      const noBloom = yield* readsPerGet(0)
+      assert.strictEqual(noBloom.checks, 0)
+      assert.isAbove(noBloom.perGet, 3, `${noBloom.perGet} tables read per get without bloom filters`)
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+
+  it.effect("keys-only and values-only scans return one side and empty bytes for the other", () =>
+    Effect.gen(function* () {
+      yield* withDb({ directory: "/sides", writeBufferSize: 4096, backgroundCompaction: false }, (db) =>
+        Effect.gen(function* () {
+          // In the memtable and in tables, with a deleted key that neither kind of scan may show.
+          for (let i = 0; i < 300; i++) yield* db.put(key(i), `value-${i}`)
+          yield* db.flush
+          yield* db.delete(key(7))
+          for (let i = 300; i < 320; i++) yield* db.put(key(i), `value-${i}`)
+          const expected = Array.from({ length: 320 }, (_, i) => i).filter((i) => i !== 7)
+          const keysOnly = Chunk.toArray(yield* Stream.runCollect(db.scan({ values: false })))
+          assert.deepStrictEqual(keysOnly.map((e) => text(e.key)), expected.map(key))
+          for (const e of keysOnly) assert.strictEqual(e.value.byteLength, 0)
+          const valuesOnly = Chunk.toArray(yield* Stream.runCollect(db.scan({ keys: false })))
+          assert.deepStrictEqual(valuesOnly.map((e) => text(e.value)), expected.map((i) => `value-${i}`))
+          for (const e of valuesOnly) assert.strictEqual(e.key.byteLength, 0)
+          const reversed = Chunk.toArray(yield* Stream.runCollect(db.scan({ keys: false, reverse: true, gte: key(310) })))
+          assert.deepStrictEqual(reversed.map((e) => text(e.value)), [9, 8, 7, 6, 5, 4, 3, 2, 1, 0].map((d) => `value-31${d}`))
+        })
+      )
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+
+  it.effect("a scan stopped part way releases its tables: a later compaction deletes their files", () =>
+    Effect.gen(function* () {
+      const mem = yield* MemoryFileSystem.MemoryFileSystem
+      const sstFiles = Effect.map(mem.listFiles, (files) => files.filter((f) => f.path.endsWith(".sst")).map((f) => f.path))
+      yield* withDb({ directory: "/stopped", writeBufferSize: 16 * 1024, blockSize: 1024, backgroundCompaction: false }, (db) =>
+        Effect.gen(function* () {
+          for (let t = 0; t < 4; t++) {
+            for (let i = t; i < 4000; i += 4) yield* db.put(key(i), `v${i}`)
+            yield* db.flush
+          }
+          const before = yield* sstFiles
+          assert.isAtLeast(before.length, 4)
+          // Stopped by the consumer: `take` ends the stream after a few entries of the first chunk.
+          const taken = yield* Stream.runCollect(Stream.take(db.scan(), 5))
+          assert.deepStrictEqual(Chunk.toArray(taken).map((e) => text(e.key)), [0, 1, 2, 3, 4].map(key))
+          // Interrupted: a fiber blocked in the middle of consuming the scan.
+          const started = yield* Deferred.make<void>()
+          const fiber = yield* db.scan().pipe(
+            Stream.tap(() => Deferred.succeed(started, undefined)),
+            Stream.runForEach(() => Effect.never),
+            Effect.fork
+          )
+          yield* Deferred.await(started)
+          yield* Fiber.interrupt(fiber)
+          yield* db.compactRange()
+          const after = yield* sstFiles
+          for (const f of before) assert.notInclude(after, f, "an input table outlived the scans that read it")
+          // Their readers are closed too: none is left pinned past the deletion of its file.
+          const stats = yield* db.stats
+          assert.isAtMost(stats.openTables, stats.levels.reduce((n, l) => n + l.tables, 0))
+          assert.isAtMost(yield* mem.openHandles, stats.openTables + 2)
+          assert.strictEqual(Chunk.size(yield* Stream.runCollect(db.scan())), 4000)
         })
       )
     }).pipe(Effect.provide(MemoryFileSystem.layer))

@@ -2,6 +2,7 @@
  * Point reads: memtable, immutable memtables (newest first), then the tables of the version the
  * read pins: L0 newest first (ranges overlap), then at most one table per deeper level (binary
  * search on key ranges). Tables are skipped by key range and, inside the store, by bloom filter.
+ * `tableReads` counts the tables a read searched: those neither range, filter nor index ruled out.
  */
 import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import { Effect, Option } from "effect"
@@ -11,7 +12,7 @@ import type { Memtable } from "../Memtable.js"
 import type { SstableStore } from "../SstableStore.js"
 import type { DbState } from "./dbState.js"
 import { KIND_PUT } from "./key/internalKey.js"
-import { BLOCK_NOT_CACHED } from "./table/tableReader.js"
+import { BLOCK_NOT_CACHED, type TableEntry, type TableReader } from "./table/tableReader.js"
 import type { FileMeta } from "./version/fileMeta.js"
 import type { Version } from "./version/version.js"
 
@@ -19,6 +20,10 @@ const NONE = Effect.succeed(Option.none<Uint8Array>())
 
 /** A copy, so the caller can never write into the engine's buffers. */
 const copyOut = (value: Uint8Array): Option.Option<Uint8Array> => Option.some(new Uint8Array(value))
+
+/** A table's entry as the read's answer (a copy); undefined when the table has none for the key. */
+const answerOf = (found: TableEntry | undefined): Option.Option<Uint8Array> | undefined =>
+  found === undefined ? undefined : found.kind === KIND_PUT ? copyOut(found.value) : Option.none()
 
 /** The tables that may hold `key`, in the order a read must consult them. */
 export const candidateTables = (version: Version, key: string): Array<FileMeta> => {
@@ -45,19 +50,53 @@ export const makePointRead = (deps: {
   readonly store: SstableStore
 }) => {
   const { state, memtable, manifest, store } = deps
+  const counters = store.counters
+
+  /**
+   * `getSync` on one table, counting the table as read when the lookup searched one of its data
+   * blocks: not when the bloom filter or the index ruled it out (synchronous, so the counter's
+   * change is this lookup's alone).
+   */
+  const lookup = (reader: TableReader, key: string, seq: number) => {
+    const searched = counters.blockSearches
+    const found = reader.getSync(key, seq)
+    state.tableReads += counters.blockSearches - searched
+    return found
+  }
+
+  /** Reads the block a lookup found missing from the cache: the filter passed, so the table is read. */
+  const fromDisk = (reader: TableReader, key: string, seq: number) => {
+    state.tableReads++
+    return Effect.map(reader.getFromDisk(key, seq), answerOf)
+  }
+
+  /**
+   * One table's answer, its reader pinned while the read waits for I/O. `pastFilter`: a lookup
+   * already passed the filter and found the block missing from the cache.
+   */
+  const fromTable = (
+    meta: FileMeta,
+    key: string,
+    seq: number,
+    pastFilter: boolean
+  ): Effect.Effect<Option.Option<Uint8Array> | undefined, Corruption | PlatformError> =>
+    store.withReader(meta, (reader) => {
+      if (pastFilter) return fromDisk(reader, key, seq)
+      const found = lookup(reader, key, seq)
+      if (found instanceof Corruption || isPlatformError(found)) return Effect.fail(found)
+      return found === BLOCK_NOT_CACHED ? fromDisk(reader, key, seq) : Effect.succeed(answerOf(found))
+    })
 
   const fromTables = (
     tables: ReadonlyArray<FileMeta>,
     i: number,
     key: string,
-    seq: number
+    seq: number,
+    pastFilter: boolean
   ): Effect.Effect<Option.Option<Uint8Array>, Corruption | PlatformError> => {
     if (i >= tables.length) return NONE
-    state.tableReads++
-    return Effect.flatMap(store.get(tables[i]!, key, seq), (found) =>
-      found === undefined
-        ? fromTables(tables, i + 1, key, seq)
-        : Effect.succeed(found.kind === KIND_PUT ? copyOut(found.value) : Option.none())
+    return Effect.flatMap(fromTable(tables[i]!, key, seq, pastFilter), (answer) =>
+      answer === undefined ? fromTables(tables, i + 1, key, seq, false) : Effect.succeed(answer)
     )
   }
 
@@ -74,14 +113,13 @@ export const makePointRead = (deps: {
     const tables = candidateTables(version, key)
     for (let i = 0; i < tables.length; i++) {
       const reader = store.openReader(tables[i]!.number)
-      const found = reader === undefined ? BLOCK_NOT_CACHED : reader.getSync(key, seq)
+      const found = reader === undefined ? BLOCK_NOT_CACHED : lookup(reader, key, seq)
       if (found instanceof Corruption || isPlatformError(found)) return Effect.fail(found)
       if (found === BLOCK_NOT_CACHED) {
         manifest.acquire()
-        return Effect.ensuring(fromTables(tables, i, key, seq), Effect.sync(() => manifest.release(version)))
+        return Effect.ensuring(fromTables(tables, i, key, seq, reader !== undefined), Effect.sync(() => manifest.release(version)))
       }
-      state.tableReads++
-      if (found !== undefined) return Effect.succeed(found.kind === KIND_PUT ? copyOut(found.value) : Option.none())
+      if (found !== undefined) return Effect.succeed(answerOf(found)!)
     }
     return NONE
   }

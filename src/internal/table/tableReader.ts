@@ -30,6 +30,11 @@ export interface TableCounters {
   bloomChecks: number
   bloomNegatives: number
   blockReads: number
+  /**
+   * Data blocks point lookups searched: the lookups the filter and the index did not rule out,
+   * which is what "tables read" means. Counted when present.
+   */
+  blockSearches?: number
 }
 
 export interface OpenTableOptions {
@@ -262,6 +267,8 @@ export class TableReader {
   }
 
   private searchBlock(block: Block, userKey: string, seq: number): TableEntry | undefined {
+    const counters = this.counters
+    if (counters !== undefined && counters.blockSearches !== undefined) counters.blockSearches++
     const it = this.probe
     it.reset(block)
     it.seek(userKey, seq)
