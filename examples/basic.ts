@@ -1,26 +1,23 @@
-/**
- * The README's example as a program: writes, reads, a batch, a scan, then reopens the database
- * and shows that everything is still there. Run: `npx tsx examples/basic.ts [directory]`.
- */
-import { NodeContext } from "@effect/platform-node"
 import { Console, Effect, Option, Stream } from "effect"
-import { Db, WriteBatch } from "../src/index.js"
+import { pathToFileURL } from "node:url"
+import { Db, NodeSyncFileSystem, WriteBatch } from "stratadb"
 
 const decode = (b: Uint8Array) => new TextDecoder().decode(b)
 
 export const program = Effect.gen(function* () {
   const db = yield* Db
-  yield* db.put("session:user123", '{"token":"abc"}')
-  const v = yield* db.get("session:user123")
+  yield* db.put("session:user123", '{"token":"abc"}')            // string or Uint8Array
+  const v = yield* db.get("session:user123")                      // Option<Uint8Array>
   yield* Console.log("get session:user123 ->", Option.map(v, decode))
   yield* db.delete("session:user456")
-  yield* db.write(WriteBatch.make().put("a", "1").delete("b"))
-  yield* db.put("important", "value", { sync: true })
-  yield* db.scan({ prefix: "session:", limit: 10 }).pipe(
+  yield* db.write(WriteBatch.make().put("a", "1").delete("b"))     // atomic
+  yield* db.put("important", "value", { sync: true })             // durable across power loss
+  yield* db.scan({ prefix: "session:", limit: 10 }).pipe(          // a Stream of { key, value }
     Stream.runForEach((e) => Console.log("scan", decode(e.key), "=", decode(e.value)))
   )
 })
 
+// Opening the directory again finds the writes.
 export const reopened = Effect.gen(function* () {
   const db = yield* Db
   const v = yield* db.get("session:user123")
@@ -28,8 +25,15 @@ export const reopened = Effect.gen(function* () {
   return Option.map(v, decode)
 })
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script: `npx tsx examples/basic.ts [directory]`.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const directory = process.argv[2] ?? `./.tmp/example-${Date.now()}`
-  await Effect.runPromise(program.pipe(Effect.provide(Db.layer({ directory })), Effect.provide(NodeContext.layer)))
-  await Effect.runPromise(reopened.pipe(Effect.provide(Db.layer({ directory })), Effect.provide(NodeContext.layer)))
+  const run = <A, E>(effect: Effect.Effect<A, E, Db>) =>
+    effect.pipe(
+      Effect.provide(Db.layer({ directory })),   // closing the layer's scope closes the database
+      Effect.provide(NodeSyncFileSystem.layer),  // or NodeContext.layer from @effect/platform-node
+      Effect.runPromise
+    )
+  await run(program)
+  await run(reopened)
 }

@@ -1,7 +1,9 @@
 /**
- * The README's example runs as written on @effect/platform-node's own NodeContext layer and on
- * MemoryFileSystem, and a reopen finds its writes.
+ * The README's example is examples/basic.ts, character for character. It runs as written on
+ * stratadb's NodeSyncFileSystem (what the example's script uses), on @effect/platform-node's own
+ * NodeContext layer and on MemoryFileSystem, and a reopen finds its writes.
  */
+import { readFileSync } from "node:fs"
 import { NodeContext } from "@effect/platform-node"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
@@ -9,23 +11,42 @@ import { Effect, Option } from "effect"
 import { program, reopened } from "../examples/basic.js"
 import { Db } from "../src/Db.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
+import * as NodeSyncFileSystem from "../src/NodeSyncFileSystem.js"
+
+/** Runs the example, then reopens its directory. */
+const runAndReopen = (directory: string) =>
+  Effect.gen(function* () {
+    yield* program.pipe(Effect.provide(Db.layer({ directory })))
+    const v = yield* reopened.pipe(Effect.provide(Db.layer({ directory })))
+    assert.deepStrictEqual(v, Option.some('{"token":"abc"}'))
+  })
 
 describe("the README example", () => {
+  it("is examples/basic.ts", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+    const section = readme.slice(readme.indexOf("\n## Example\n"), readme.indexOf("\n## Operations\n"))
+    const block = /\n```ts\n([\s\S]*?)```\n/.exec(section)
+    assert.isNotNull(block, "README's Example section has a ts code block")
+    assert.strictEqual(block![1], readFileSync(new URL("../examples/basic.ts", import.meta.url), "utf8"))
+  })
+
+  it.scoped("runs on NodeSyncFileSystem.layer and survives a reopen", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped({ prefix: "stratadb-example-" })
+      yield* runAndReopen(directory).pipe(Effect.provide(NodeSyncFileSystem.layer))
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+
   it.scoped("runs on NodeContext.layer and survives a reopen", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem
       const directory = yield* fs.makeTempDirectoryScoped({ prefix: "stratadb-example-" })
-      yield* program.pipe(Effect.provide(Db.layer({ directory })))
-      const v = yield* reopened.pipe(Effect.provide(Db.layer({ directory })))
-      assert.deepStrictEqual(v, Option.some('{"token":"abc"}'))
+      yield* runAndReopen(directory)
     }).pipe(Effect.provide(NodeContext.layer))
   )
 
   it.effect("runs on MemoryFileSystem.layer", () =>
-    Effect.gen(function* () {
-      yield* program.pipe(Effect.provide(Db.layer({ directory: "/data" })))
-      const v = yield* reopened.pipe(Effect.provide(Db.layer({ directory: "/data" })))
-      assert.deepStrictEqual(v, Option.some('{"token":"abc"}'))
-    }).pipe(Effect.provide(MemoryFileSystem.layer))
+    runAndReopen("/data").pipe(Effect.provide(MemoryFileSystem.layer))
   )
 })
