@@ -245,3 +245,24 @@ describe("directory entries", () => {
     }).pipe(Effect.provide(MemoryFileSystem.layer))
   )
 })
+
+describe("a lost CURRENT", () => {
+  it.effect("is Corruption when tables exist, and deletes nothing", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem
+      const dir = "/lost-current"
+      yield* withDb(small(dir), (db) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < 50; i++) yield* db.put(key(i), val(i))
+          yield* db.flush
+        })
+      )
+      yield* fs.remove(`${dir}/CURRENT`)
+      const before = (yield* fs.readDirectory(dir)).sort()
+      assert.isTrue(before.some((name) => name.endsWith(".sst")))
+      const r = yield* Effect.either(withDb(small(dir), () => Effect.void))
+      assert.isTrue(Either.isLeft(r) && r.left._tag === "Corruption", String(r))
+      assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), before)
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+})

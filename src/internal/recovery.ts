@@ -15,7 +15,7 @@ import { SstableStore } from "../SstableStore.js"
 import { Wal } from "../Wal.js"
 import { DbConfig } from "./dbConfig.js"
 import { DbStateTag } from "./dbState.js"
-import { logFileName, parseFileName, type ParsedFileName, tableFileName } from "./fileNames.js"
+import { CURRENT_FILE_NAME, logFileName, parseFileName, type ParsedFileName, tableFileName } from "./fileNames.js"
 import { writeMemtable } from "./flush.js"
 import { Memtable as Table } from "./memtable/memtable.js"
 import { liveFiles } from "./version/version.js"
@@ -34,13 +34,22 @@ export const recover: Effect.Effect<
   const store = yield* SstableStore
   const fs = yield* FileSystem
 
-  yield* manifest.recover
+  const existing = yield* manifest.recover
   const files: Array<{ name: string; parsed: ParsedFileName }> = []
   for (const name of yield* fs.readDirectory(config.directory)) {
     const parsed = parseFileName(name)
     if (parsed === undefined) continue
     files.push({ name, parsed })
     if ("number" in parsed) manifest.markFileNumberUsed(parsed.number)
+  }
+  // Tables exist only once a CURRENT does (it is written before the first table). Without it,
+  // opening as a new database would delete them as orphans: refuse instead.
+  if (!existing && files.some((f) => f.parsed.kind === "table")) {
+    return yield* new Corruption({
+      file: CURRENT_FILE_NAME,
+      offset: 0,
+      description: "CURRENT is missing but the directory holds tables: restore CURRENT (it names the newest MANIFEST)"
+    })
   }
 
   const numbered = (kind: "log" | "table" | "manifest") =>
