@@ -103,7 +103,7 @@ export const decodeBatch = (
   const b = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   const first = getSequence(payload)
   const count = b.readUInt32LE(8)
-  if (first + count - 1 > Number.MAX_SAFE_INTEGER) throw new BatchFormatError(`sequence ${first} + ${count} entries passes 2^53 - 1`)
+  if (count > 0 && count - 1 > Number.MAX_SAFE_INTEGER - first) throw new BatchFormatError(`sequence ${first} + ${count} entries passes 2^53 - 1`)
   const reader = new VarintReader(b, BATCH_HEADER_SIZE)
   for (let i = 0; i < count; i++) {
     if (reader.pos >= b.length) throw new BatchFormatError(`batch ends after ${i} of ${count} entries`)
