@@ -113,17 +113,18 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
     if (log.records.length === 0) {
       return yield* new Corruption({ file: current, offset: 0, description: "manifest holds no version" })
     }
-    for (const record of log.records) {
+    for (let r = 0; r < log.records.length; r++) {
+      const offset = log.recordOffsets[r]!
       const edit = yield* Effect.try({
-        try: () => decodeVersionEdit(record),
-        catch: (e) => new Corruption({ file: current, offset: 0, description: `bad version edit: ${String(e)}` })
+        try: () => decodeVersionEdit(log.records[r]!),
+        catch: (e) => new Corruption({ file: current, offset, description: `bad version edit: ${String(e)}` })
       })
       if (edit.comparator !== undefined && edit.comparator !== "stratadb.bytewise") {
-        return yield* new Corruption({ file: current, offset: 0, description: `unknown comparator ${edit.comparator}` })
+        return yield* new Corruption({ file: current, offset, description: `unknown comparator ${edit.comparator}` })
       }
       yield* Effect.try({
         try: () => apply(edit),
-        catch: (e) => new Corruption({ file: current, offset: 0, description: `edit does not apply: ${String(e)}` })
+        catch: (e) => new Corruption({ file: current, offset, description: `edit does not apply: ${String(e)}` })
       })
     }
     manifestNumber = Number(m[1])

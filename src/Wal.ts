@@ -31,12 +31,18 @@ export interface Wal {
   readonly appendNow: (payload: Uint8Array) => void
   /** Makes every appended record durable. */
   readonly sync: Effect.Effect<void, PlatformError>
-  /** The records of log `number`, in order. */
-  readonly replay: (number: number) => Effect.Effect<Array<Uint8Array>, Corruption | PlatformError>
+  /** The records of log `number`, in order, with the file offset of each (for error messages). */
+  readonly replay: (number: number) => Effect.Effect<LogRecords, Corruption | PlatformError>
   /** The number of the log being appended to (0 before `open`). */
   readonly currentNumber: () => number
   /** Bytes appended since open. */
   readonly bytesWritten: () => number
+}
+
+/** The whole records of a log and where each starts in the file. */
+export interface LogRecords {
+  readonly records: ReadonlyArray<Uint8Array>
+  readonly offsets: ReadonlyArray<number>
 }
 
 export const Wal = Context.GenericTag<Wal>("stratadb/Wal")
@@ -111,7 +117,7 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
           description: log.description ?? "damaged log record followed by valid records"
         })
       }
-      return log.records
+      return { records: log.records, offsets: log.recordOffsets }
     })
 
   yield* Effect.addFinalizer(() => closeCurrent.pipe(Effect.ignore))

@@ -9,6 +9,7 @@ import { FileSystem } from "@effect/platform/FileSystem"
 import { Effect, Either, Option, Random } from "effect"
 import { Db } from "../src/Db.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
+import { LogWriter } from "../src/internal/wal/logWriter.js"
 import { small, textOf, withDb } from "./support.js"
 
 const key = (i: number) => `k${String(i).padStart(6, "0")}`
@@ -263,6 +264,30 @@ describe("a lost CURRENT", () => {
       const r = yield* Effect.either(withDb(small(dir), () => Effect.void))
       assert.isTrue(Either.isLeft(r) && r.left._tag === "Corruption", String(r))
       assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), before)
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+})
+
+describe("a well-framed record that does not decode", () => {
+  it.effect("is Corruption naming the log and the record's offset", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem
+      const mem = yield* MemoryFileSystem.MemoryFileSystem
+      const dir = "/badbatch"
+      yield* withDb(small(dir), (db) => Effect.forEach([0, 1, 2], (i) => db.put(key(i), val(i)), { discard: true }))
+      const log = (yield* mem.listFiles).find((f) => f.path.startsWith(`${dir}/`) && f.path.endsWith(".log"))!
+      assert.isAbove(log.size, 0)
+      // A record whose checksum is right but whose batch claims 5 entries and holds none.
+      const garbage = new Uint8Array(12)
+      garbage[8] = 5
+      yield* Effect.scoped(
+        Effect.flatMap(fs.open(log.path, { flag: "a" }), (file) => file.writeAll(new LogWriter(log.size).frame(garbage)))
+      )
+      const r = yield* Effect.either(withDb(small(dir), () => Effect.void))
+      assert.isTrue(Either.isLeft(r) && r.left._tag === "Corruption", String(r))
+      const error = (r as Either.Left<{ file: string; offset: number }, void>).left
+      assert.strictEqual(`${dir}/${error.file}`, log.path)
+      assert.strictEqual(error.offset, log.size)
     }).pipe(Effect.provide(MemoryFileSystem.layer))
   )
 })

@@ -67,14 +67,14 @@ export const recover: Effect.Effect<
   let last = manifest.lastSequence()
   const recovered = new Table(0)
   for (const n of logs) {
-    const records = yield* wal.replay(n)
-    for (const record of records) {
+    const { offsets, records } = yield* wal.replay(n)
+    for (let r = 0; r < records.length; r++) {
       const end = yield* Effect.try({
-        try: () => decodeBatch(record, (key, seq, kind, value) => recovered.add(key, seq, kind, value)),
+        try: () => decodeBatch(records[r]!, (key, seq, kind, value) => recovered.add(key, seq, kind, value)),
         catch: (e) =>
           new Corruption({
             file: logFileName(n),
-            offset: 0,
+            offset: offsets[r]!,
             description: e instanceof BatchFormatError || e instanceof DecodeError ? `bad batch: ${e.message}` : String(e)
           })
       })
