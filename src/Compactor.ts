@@ -151,7 +151,11 @@ export const make: Effect.Effect<
     while (true) {
       state.resetWork()
       const worked = yield* step
-      if (!worked) yield* state.awaitWork()
+      if (!worked) {
+        state.setBackgroundIdle(true)
+        yield* state.awaitWork()
+        state.setBackgroundIdle(false)
+      }
     }
   }).pipe(
     Effect.catchAll((error) => remember(error)),

@@ -95,6 +95,26 @@ const checkContents = (db: DbService, n: number, rounds: number) =>
     }
   })
 
+/** MemoryFileSystem whose table syncs take a few milliseconds: the writer runs meanwhile. */
+const slowTableSyncs = Layer.effect(
+  FileSystem,
+  Effect.map(FileSystem, (fs): FileSystem => ({
+    ...fs,
+    open: (path, options) =>
+      Effect.map(fs.open(path, options), (file) =>
+        path.endsWith(".sst")
+          ? new Proxy(file, {
+              get: (target, property) => {
+                if (property === "sync") return Effect.zipRight(Effect.sleep("3 millis"), target.sync)
+                const value: unknown = Reflect.get(target, property, target)
+                return typeof value === "function" ? value.bind(target) : value
+              }
+            })
+          : file
+      )
+  }))
+).pipe(Layer.provideMerge(MemoryFileSystem.layer))
+
 describe("compaction", () => {
   it.effect("leveled: overwrite 10,000 keys 30 times, delete half, compactRange: right contents, < 2x space, disjoint levels", () =>
     Effect.gen(function* () {
@@ -234,30 +254,41 @@ describe("compaction", () => {
           for (let i = 0; i < n; i++) assert.strictEqual(textOf(yield* db.get(`k${String(i).padStart(5, "0")}`)), value(i))
         })
       )
-    }).pipe(Effect.provide(MemoryFileSystem.layer))
+      // Slow table syncs keep flushes and compactions behind the writer.
+    }).pipe(Effect.provide(slowTableSyncs))
+  )
+  it.live("a loop of reads that never waits still lets pending compactions finish", () =>
+    Effect.gen(function* () {
+      const options = {
+        directory: "/busyreads",
+        ...small,
+        writeBufferSize: 8 * 1024,
+        level0CompactionTrigger: 2,
+        level0SlowdownTrigger: 1000,
+        level0StopTrigger: 1000
+      }
+      const n = 3000
+      const name = (i: number) => `k${String((i * 7919) % n).padStart(5, "0")}`
+      yield* withDb(options, (db) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < n; i++) yield* db.put(name(i), `v${i}`)
+          const before = yield* db.stats
+          assert.isAtLeast(before.levels[0]!.tables, options.level0CompactionTrigger, "no compaction pending")
+          // Synchronous reads only: nothing here waits, so the background fiber runs only if reads yield.
+          const start = performance.now()
+          let l0 = before.levels[0]!.tables
+          while (l0 >= options.level0CompactionTrigger && performance.now() - start < 20_000) {
+            for (let i = 0; i < 1000; i++) assert.strictEqual(textOf(yield* db.get(name(i))), `v${i}`)
+            l0 = (yield* db.stats).levels[0]!.tables
+          }
+          assert.isBelow(l0, options.level0CompactionTrigger, "L0 still over the trigger after 20 s of reads")
+        })
+      )
+    }).pipe(Effect.provide(slowTableSyncs))
   )
 })
 
 describe("flush", () => {
-  /** MemoryFileSystem whose table syncs take a few milliseconds: the writer runs meanwhile. */
-  const slowTableSyncs = Layer.effect(
-    FileSystem,
-    Effect.map(FileSystem, (fs): FileSystem => ({
-      ...fs,
-      open: (path, options) =>
-        Effect.map(fs.open(path, options), (file) =>
-          path.endsWith(".sst")
-            ? new Proxy(file, {
-                get: (target, property) => {
-                  if (property === "sync") return Effect.zipRight(Effect.sleep("3 millis"), target.sync)
-                  const value: unknown = Reflect.get(target, property, target)
-                  return typeof value === "function" ? value.bind(target) : value
-                }
-              })
-            : file
-        )
-    }))
-  ).pipe(Layer.provideMerge(MemoryFileSystem.layer))
 
   it.live("a memtable frozen while the flusher writes a table keeps its log: reopen finds every write", () =>
     Effect.gen(function* () {

@@ -27,6 +27,7 @@ import { makeScan } from "./scan.js"
 import { checkWriteOptions, resolveBound, resolveDelete, resolveKey, resolvePut } from "./validate.js"
 import { levelBytes } from "./version/version.js"
 import type { ResolvedOp } from "./wal/batchCodec.js"
+import { yieldToEventLoop } from "./realSleep.js"
 import { makeWriter } from "./writer.js"
 import { compactionScores } from "./compaction/pick.js"
 
@@ -72,6 +73,10 @@ export const makeDb = (
 
     const closed = (method: string) => Effect.fail(new DbClosed({ method }))
 
+    /** `effect`, after a yield when pending background work is due a turn (`DbState.yieldDue`). */
+    const yieldingTo = <A, E>(effect: Effect.Effect<A, E>, entries = 1): Effect.Effect<A, E> =>
+      state.yieldDue(entries) ? Effect.zipRight(yieldToEventLoop, effect) : effect
+
     const readSequence = (method: string, options: ReadOptions | undefined): number | InvalidArgument => {
       const snapshot = options?.snapshot
       if (snapshot === undefined) return state.visibleSequence
@@ -91,7 +96,7 @@ export const makeDb = (
         if (typeof k !== "string") return Effect.fail(k)
         const seq = readSequence("get", options)
         if (typeof seq !== "number") return Effect.fail(seq)
-        return pointRead(k, seq)
+        return yieldingTo(pointRead(k, seq))
       })
 
     const getMany = (keys: ReadonlyArray<Bytes>, options?: ReadOptions) =>
@@ -117,7 +122,7 @@ export const makeDb = (
       if (bad !== undefined) return Effect.fail(bad)
       const op = resolvePut("put", key, value, resolved.maxKeySize, resolved.maxValueSize)
       if (op instanceof InvalidArgument) return Effect.fail(op)
-      return writer.write([op], options?.sync === true)
+      return yieldingTo(writer.write([op], options?.sync === true))
     }
 
     const del = (key: Bytes, options?: WriteOptions): Effect.Effect<void, DbError> => {
@@ -125,7 +130,7 @@ export const makeDb = (
       if (bad !== undefined) return Effect.fail(bad)
       const op = resolveDelete("delete", key, resolved.maxKeySize)
       if (op instanceof InvalidArgument) return Effect.fail(op)
-      return writer.write([op], options?.sync === true)
+      return yieldingTo(writer.write([op], options?.sync === true))
     }
 
     const write = (batch: WriteBatch, options?: WriteOptions) =>
@@ -147,7 +152,7 @@ export const makeDb = (
           ops.push(r)
         }
         if (ops.length === 0) return state.closed ? closed("write") : Effect.void
-        return writer.write(ops, options?.sync === true)
+        return yieldingTo(writer.write(ops, options?.sync === true), ops.length)
       })
 
     const snapshot: Effect.Effect<Snapshot, DbError, Scope.Scope> = Effect.acquireRelease(

@@ -9,3 +9,13 @@ export const realSleep = (millis: number): Effect.Effect<void> =>
     const timer = setTimeout(() => resume(Effect.void), millis)
     return Effect.sync(() => clearTimeout(timer))
   })
+
+/**
+ * Gives the thread to everything else that is ready: other fibers, and the event loop's I/O
+ * callbacks (an fsync the background fiber waits on). `Effect.yieldNow` only reaches the other
+ * fibers: Effect's scheduler turns the event loop once in thousands of yields.
+ */
+export const yieldToEventLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
