@@ -257,6 +257,7 @@ describe("compaction", () => {
       // Slow table syncs keep flushes and compactions behind the writer.
     }).pipe(Effect.provide(slowTableSyncs))
   )
+
   it.live("a loop of reads that never waits still lets pending compactions finish", () =>
     Effect.gen(function* () {
       const options = {

@@ -242,16 +242,21 @@ describe("pickLeveled", () => {
   })
 })
 
+/** L1 file 1 over L2 files 2 and 3 (not 4), merged into outputs 20 and 21. */
+const mergeOfL1File = () => {
+  const version = build([
+    { n: 1, level: 1, lo: "a", hi: "f", size: 2000 },
+    { n: 2, level: 2, lo: "a", hi: "c" },
+    { n: 3, level: 2, lo: "d", hi: "g" },
+    { n: 4, level: 2, lo: "x", hi: "z" }
+  ])
+  const outputs = [meta({ n: 20, level: 2, lo: "a", hi: "d" }), meta({ n: 21, level: 2, lo: "e", hi: "g" })]
+  return { version, task: pick(version), outputs }
+}
+
 describe("taskEdit", () => {
   it("deletes the inputs from their levels, adds the outputs and records the pointer", () => {
-    const version = build([
-      { n: 1, level: 1, lo: "a", hi: "f", size: 2000 },
-      { n: 2, level: 2, lo: "a", hi: "c" },
-      { n: 3, level: 2, lo: "d", hi: "g" },
-      { n: 4, level: 2, lo: "x", hi: "z" }
-    ])
-    const task = pick(version)
-    const outputs = [meta({ n: 20, level: 2, lo: "a", hi: "d" }), meta({ n: 21, level: 2, lo: "e", hi: "g" })]
+    const { outputs, task, version } = mergeOfL1File()
     const edit = taskEdit(task, outputs, { lastSequence: 99, deletedFiles: [{ level: 0, number: 77 }] })
     assert.deepStrictEqual(edit.deletedFiles, [
       { level: 1, number: 1 },
@@ -271,14 +276,7 @@ describe("taskEdit", () => {
 
 describe("applyTask", () => {
   it("returns the next version and the tables it retires; a trivial move retires none", () => {
-    const version = build([
-      { n: 1, level: 1, lo: "a", hi: "f", size: 2000 },
-      { n: 2, level: 2, lo: "a", hi: "c" },
-      { n: 3, level: 2, lo: "d", hi: "g" },
-      { n: 4, level: 2, lo: "x", hi: "z" }
-    ])
-    const task = pick(version)
-    const outputs = [meta({ n: 20, level: 2, lo: "a", hi: "d" }), meta({ n: 21, level: 2, lo: "e", hi: "g" })]
+    const { outputs, task, version } = mergeOfL1File()
     const merged = applyTask(version, task, outputs)
     assert.deepStrictEqual(merged.version.levels.map((files) => numbers(files)), [[], [], [4, 20, 21], [], []])
     assert.deepStrictEqual(numbers(merged.obsolete), [1, 2, 3])
