@@ -19,7 +19,7 @@ import { writeMemtable } from "./internal/flush.js"
 import { runCompaction } from "./internal/compaction/compactionJob.js"
 import { nextManualTask, startManualCompaction } from "./internal/compaction/manualRange.js"
 import { pickCompaction } from "./internal/compaction/pick.js"
-import { applyTask, type CompactionTask } from "./internal/compaction/task.js"
+import { type CompactionTask, resultEdit } from "./internal/compaction/task.js"
 
 export interface Compactor {
   /** Flushes the oldest immutable memtable; false when there is none. */
@@ -80,7 +80,7 @@ export const make: Effect.Effect<
   const execute = (task: CompactionTask): Effect.Effect<void, Corruption | PlatformError> =>
     Effect.gen(function* () {
       if (task.trivialMove) {
-        yield* manifest.logAndApply(applyTask(manifest.current(), task, []).edit)
+        yield* manifest.logAndApply(resultEdit(task, []))
       } else {
         const outcome = yield* runCompaction(task, {
           store,
@@ -89,7 +89,7 @@ export const make: Effect.Effect<
           oldestReader: state.oldestSnapshot(),
           between: flushPending
         })
-        yield* manifest.logAndApply(applyTask(manifest.current(), task, outcome.outputs).edit)
+        yield* manifest.logAndApply(resultEdit(task, outcome.outputs))
         state.compactionBytesRead += outcome.bytesRead
         state.compactionBytesWritten += outcome.bytesWritten
       }

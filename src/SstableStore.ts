@@ -14,7 +14,7 @@ import type { InternalIterator } from "./internal/iter/internalIterator.js"
 import type { Kind } from "./internal/key/internalKey.js"
 import { BlockCache } from "./internal/table/blockCache.js"
 import { TableBuilder } from "./internal/table/tableBuilder.js"
-import { openTable, type ReadAtSync, type TableReader } from "./internal/table/tableReader.js"
+import { openTable, type ReadAtSync, type TableCounters, type TableReader } from "./internal/table/tableReader.js"
 import { hasPositionalRead, PositionalRead } from "./internal/fileCapabilities.js"
 import { Buffer } from "node:buffer"
 export type { TableReader }
@@ -37,13 +37,8 @@ export interface TableSink {
 /** The tables one reader (a scan, a compaction) keeps open while it runs. */
 export type TablePins = Set<number>
 
-export interface ReadCounters {
-  bloomChecks: number
-  bloomNegatives: number
-  blockReads: number
-  /** Data blocks point lookups searched: one per table a lookup did not rule out by filter or index. */
-  blockSearches: number
-}
+/** The counters every table reader of the store bumps. */
+export type ReadCounters = TableCounters
 
 export interface SstableStore {
   /** Starts writing table `number`. */

@@ -85,7 +85,7 @@ interface Opened {
 const open = (bytes: Uint8Array, cacheBytes = 64 * 1024 * 1024, fileName = "000007.sst") =>
   Effect.gen(function* () {
     const cache = new BlockCache(cacheBytes)
-    const counters: TableCounters = { bloomChecks: 0, bloomNegatives: 0, blockReads: 0 }
+    const counters: TableCounters = { bloomChecks: 0, bloomNegatives: 0, blockReads: 0, blockSearches: 0 }
     const reads = { count: 0 }
     const reader = yield* openTable({
       fileNumber: 7,

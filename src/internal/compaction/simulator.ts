@@ -19,7 +19,7 @@ import type { FileMeta } from "../version/fileMeta.js"
 import { applyEdit, empty, levelBytes, type Version } from "../version/version.js"
 import { type ManualCompaction, nextManualTask, startManualCompaction } from "./manualRange.js"
 import { type CompactionState, compactionScores, initialCompactionState, pickCompaction, recordEdit } from "./pick.js"
-import { type CompactionConfig, type CompactionTask, taskEdit } from "./task.js"
+import { applyTask, type CompactionConfig, type CompactionTask } from "./task.js"
 
 const KEY_WIDTH = 12
 
@@ -192,10 +192,10 @@ export const simulateTask = (
 ): SimState => {
   let next: SimState
   if (task.trivialMove) {
-    const edit = taskEdit(task, task.inputs)
+    const { edit, version } = applyTask(state.version, task, [])
     next = {
       ...state,
-      version: applyEdit(state.version, edit),
+      version,
       compaction: recordEdit(state.compaction, edit),
       trivialMoves: state.trivialMoves + 1
     }
@@ -204,10 +204,10 @@ export const simulateTask = (
     const dropped = Math.floor(read * (options.dropFraction ?? 0))
     const written = read - dropped
     const { nextFileNumber, outputs } = mergeOutputs(state, task, written)
-    const edit = taskEdit(task, outputs)
+    const { edit, version } = applyTask(state.version, task, outputs)
     next = {
       ...state,
-      version: applyEdit(state.version, edit),
+      version,
       compaction: recordEdit(state.compaction, edit),
       nextFileNumber,
       compactionBytesRead: state.compactionBytesRead + read,

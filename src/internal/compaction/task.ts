@@ -3,10 +3,10 @@
  * and the `VersionEdit` that installs its result. No I/O here.
  *
  * The mechanism merges `inputs` (files of `level`) with `nextInputs` (files of `outputLevel`),
- * writes the merged entries as new tables cut at `maxOutputFileSize`, and installs the edit of
- * `applyTask(version, task, outputs)`, which also gives the next version and the tables it
- * retires. When `trivialMove` is set it writes nothing: the one input file changes level by an
- * edit alone.
+ * writes the merged entries as new tables cut at `maxOutputFileSize`, and installs
+ * `resultEdit(task, outputs)`; `applyTask(version, task, outputs)` is the same result as the
+ * next version and the tables it retires. When `trivialMove` is set it writes nothing: the one
+ * input file changes level by an edit alone.
  */
 import type { ResolvedOptions } from "../../Options.js"
 import { compareInternal } from "../key/internalKey.js"
@@ -121,9 +121,13 @@ export interface TaskResult {
   readonly obsolete: ReadonlyArray<FileMeta>
 }
 
+/** The edit that installs a task's result: its `outputs`, or for a trivial move its moved input. */
+export const resultEdit = (task: CompactionTask, outputs: ReadonlyArray<FileMeta>): VersionEdit =>
+  taskEdit(task, task.trivialMove ? task.inputs : outputs)
+
 /** Applies a task's result (`outputs`, or the moved input for a trivial move) to `version`. */
 export const applyTask = (version: Version, task: CompactionTask, outputs: ReadonlyArray<FileMeta>): TaskResult => {
-  const edit = taskEdit(task, task.trivialMove ? task.inputs : outputs)
+  const edit = resultEdit(task, outputs)
   const next = applyEdit(version, edit)
   const live = new Set<number>()
   for (const files of next.levels) for (const f of files) live.add(f.number)

@@ -32,9 +32,9 @@ export interface TableCounters {
   blockReads: number
   /**
    * Data blocks point lookups searched: the lookups the filter and the index did not rule out,
-   * which is what "tables read" means. Counted when present.
+   * which is what "tables read" means.
    */
-  blockSearches?: number
+  blockSearches: number
 }
 
 export interface OpenTableOptions {
@@ -268,7 +268,7 @@ export class TableReader {
 
   private searchBlock(block: Block, userKey: string, seq: number): TableEntry | undefined {
     const counters = this.counters
-    if (counters !== undefined && counters.blockSearches !== undefined) counters.blockSearches++
+    if (counters !== undefined) counters.blockSearches++
     const it = this.probe
     it.reset(block)
     it.seek(userKey, seq)
