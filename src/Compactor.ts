@@ -8,7 +8,7 @@
 import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { Context, Effect, Layer, Option, type Scope } from "effect"
-import { Corruption as CorruptionError, type Corruption, type DbError } from "./errors.js"
+import { Corruption as CorruptionError, type DbError } from "./errors.js"
 import { Manifest } from "./Manifest.js"
 import { Memtable } from "./Memtable.js"
 import { SstableStore } from "./SstableStore.js"
@@ -25,9 +25,9 @@ export interface Compactor {
   /** Flushes the oldest immutable memtable; false when there is none. */
   readonly flushOne: Effect.Effect<boolean, PlatformError>
   /** Runs one compaction the policy asks for; false when there is nothing to do. */
-  readonly compactOne: Effect.Effect<boolean, Corruption | PlatformError>
+  readonly compactOne: Effect.Effect<boolean, DbError>
   /** Compacts everything overlapping [smallest, largest] (latin1 user keys) down to one level. */
-  readonly compactRange: (smallest?: string, largest?: string) => Effect.Effect<void, Corruption | PlatformError>
+  readonly compactRange: (smallest?: string, largest?: string) => Effect.Effect<void, DbError>
   /** Deletes the table files no live version names. */
   readonly deleteObsoleteFiles: Effect.Effect<void>
 }
@@ -77,8 +77,10 @@ export const make: Effect.Effect<
   )
 
   /** Runs a task and installs its result; a failure becomes the database's background error. */
-  const execute = (task: CompactionTask): Effect.Effect<void, Corruption | PlatformError> =>
+  const execute = (task: CompactionTask): Effect.Effect<void, DbError> =>
     Effect.gen(function* () {
+      // After a background error no more work is done: its state on disk is not known.
+      if (state.backgroundError !== undefined) return yield* Effect.fail(state.backgroundError)
       if (task.trivialMove) {
         yield* manifest.logAndApply(resultEdit(task, []))
       } else {
@@ -108,14 +110,14 @@ export const make: Effect.Effect<
   const compactionConfig = config.options
   const pointers = () => [...manifest.compactPointers()].map(([level, p]) => ({ level, key: p.key, seq: p.seq }))
 
-  const compactOne: Effect.Effect<boolean, Corruption | PlatformError> = compactionLock.withPermits(1)(
+  const compactOne: Effect.Effect<boolean, DbError> = compactionLock.withPermits(1)(
     Effect.suspend(() => {
       const task = pickCompaction(manifest.current(), compactionConfig, { compactPointers: pointers() })
       return Option.isNone(task) ? Effect.succeed(false) : Effect.as(execute(task.value), true)
     })
   )
 
-  const compactRange = (smallest?: string, largest?: string): Effect.Effect<void, Corruption | PlatformError> =>
+  const compactRange = (smallest?: string, largest?: string): Effect.Effect<void, DbError> =>
     Effect.gen(function* () {
       let manual = startManualCompaction(smallest, largest)
       while (true) {

@@ -41,7 +41,10 @@ export interface Manifest {
   readonly recover: Effect.Effect<boolean, Corruption | PlatformError>
   /** Starts a fresh manifest holding the whole current state and points CURRENT at it. */
   readonly startNewManifest: (state: { logNumber: number; lastSequence: number }) => Effect.Effect<void, PlatformError>
-  /** Appends the edit to the manifest, syncs it, then installs the next version. */
+  /**
+   * Appends the edit to the manifest, syncs it, then installs the next version. After a failed
+   * write or sync every later call fails with that first error and appends nothing.
+   */
   readonly logAndApply: (edit: VersionEdit) => Effect.Effect<V.Version, PlatformError>
   /** Pins the current version for a reader; `release` unpins it. */
   readonly acquire: () => V.Version
@@ -74,6 +77,13 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
   let writer: LogWriter | undefined
   let file: File | undefined
   let fileScope: Scope.CloseableScope | undefined
+  /**
+   * The first failed write or sync of the manifest. After it nothing more is appended: the failed
+   * edit's bytes may be in the file (whole, torn, or not at all) while the in-memory version never
+   * took it, so any later edit would be written against a state the file may not hold. The next
+   * open starts a fresh manifest (LevelDB and RocksDB do the same).
+   */
+  let failure: PlatformError | undefined
 
   const apply = (edit: VersionEdit) => {
     version = V.applyEdit(version, edit)
@@ -170,6 +180,7 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
     lock.withPermits(1)(
       Effect.gen(function* () {
         const full: VersionEdit = { ...edit, nextFileNumber, lastSequence: Math.max(lastSequence, edit.lastSequence ?? 0) }
+        if (failure !== undefined) return yield* Effect.fail(failure)
         if (file === undefined || writer === undefined) {
           return yield* Effect.dieMessage("manifest not started")
         }
@@ -177,8 +188,10 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
         if (edit.newFiles !== undefined && edit.newFiles.length > 0) {
           yield* syncDirectory(config.directory).pipe(Effect.provideService(FileSystem, fs))
         }
-        yield* file.writeAll(writer.frame(encodeVersionEdit(full)))
-        yield* file.sync
+        const f = file
+        yield* Effect.zipRight(f.writeAll(writer.frame(encodeVersionEdit(full))), f.sync).pipe(
+          Effect.tapError((error) => Effect.sync(() => (failure ??= error)))
+        )
         apply(full)
         return version
       })
