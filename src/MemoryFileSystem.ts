@@ -1,17 +1,28 @@
 /**
  * An in-memory `FileSystem` with real file semantics (directories, cursors, append, truncate,
  * rename, hard links, temp directories), for tests, plus a control surface to simulate what disks
- * do to databases: power loss that keeps only fsynced bytes (`crash`), optionally torn writes,
- * injected errors (ENOSPC, EIO) by operation and path, and bit flips.
+ * do to databases: power loss that keeps only fsynced bytes and fsynced directory entries
+ * (`crash`, or `crashAt` a given call), optionally torn writes, injected errors (ENOSPC, EIO) by
+ * operation and path, and bit flips.
  *
  * Paths are POSIX; relative paths resolve from "/". Errors are the `SystemError`s
  * `@effect/platform-node` gives for the same errno (same reason, same message shape), so code
  * behaves alike on this and on the Node filesystem. Opening a directory with flag "r" works (its
- * `sync` is a no-op, `read` fails EISDIR), as on Linux.
+ * `sync` makes its entries durable, `read` fails EISDIR), as on Linux.
  *
  * Durability model: file contents are durable up to their last `File.sync`; `writeFile`,
- * `copyFile` and `truncate` by path are not syncs. Metadata (create, rename, remove, mkdir) is
- * durable at once. `symlink` and `watch` are unsupported (they fail with `BadArgument`).
+ * `copyFile` and `truncate` by path are not syncs. A directory's entries are durable as of its last
+ * directory sync (`File.sync` on a handle of the directory opened with flag "r"); a file's own sync
+ * does not cover the name that points to it. Creates (`open` with a create flag, `writeFile`,
+ * `copyFile`, `copy`, `link`, `makeDirectory`, `makeTemp*`), renames and removes change the entries
+ * at once and are pending metadata operations of the directories they change (a rename across two
+ * directories is pending in both) until each is synced. Power loss puts every directory back to
+ * its durable entries and every file back to its synced bytes: an unsynced create is gone (with
+ * everything in it, for a directory), an unsynced remove comes back with its synced bytes, an
+ * unsynced rename is undone. With torn writes, the pending operations of a random prefix (in the
+ * order they were made, across all directories, as a journaled file system commits metadata) are
+ * replayed on top, and each file keeps a random prefix of its unsynced tail. "/" and "/tmp" are
+ * durable from `make()`. `symlink` and `watch` are unsupported (they fail with `BadArgument`).
  */
 import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -19,17 +30,38 @@ import * as Path from "@effect/platform/Path"
 import { Context, Effect, Layer } from "effect"
 import * as internal from "./internal/memoryFileSystem/memoryFileSystem.js"
 
-/** The kinds of operations a fault can fail. */
-export type FaultOp = "write" | "sync" | "open" | "rename" | "remove" | "read"
+/** The kinds of operations a fault can fail (see `Fault`). */
+export type FaultOp =
+  | "any"
+  | "write"
+  | "read"
+  | "sync"
+  | "open"
+  | "rename"
+  | "remove"
+  | "link"
+  | "mkdir"
+  | "readDirectory"
+  | "stat"
+  | "truncate"
 
 /** The errno an injected fault fails with. */
 export type FaultError = "ENOSPC" | "EIO"
 
 /**
- * An injected fault. Operation kinds: `write` is `File.write`, `File.writeAll` and `writeFile`;
- * `read` is `File.read`, `File.readAlloc` and `readFile`; `sync` is `File.sync`; `open` is `open`,
- * `readFile` and `writeFile`; `rename` and `remove` are those methods. Handle operations match on the
- * (normalized) path the handle was opened with; `rename` matches if either path does.
+ * An injected fault. Operation kinds:
+ * - `any`: every file-system call `callCount` counts, each once, before it does anything;
+ * - `write`: `File.write`, `File.writeAll` and `writeFile`;
+ * - `read`: `File.read`, `File.readAlloc` and `readFile`;
+ * - `sync`: `File.sync` (of a file or of a directory);
+ * - `open`: `open`, `readFile` and `writeFile`;
+ * - `rename`, `remove`, `link`, `readDirectory`: those methods;
+ * - `mkdir`: `makeDirectory`, and `makeTempDirectory*` and `makeTempFile*` (matched on the
+ *   directory they make in, "/tmp" by default);
+ * - `stat`: `stat` and `File.stat`;
+ * - `truncate`: `truncate` and `File.truncate`.
+ * Handle operations match on the (normalized) path the handle was opened with; `rename`, `link`
+ * (and `any` on `copy`, `copyFile`, `symlink`) match if either path does.
  * A failed operation changes nothing.
  */
 export interface Fault {
@@ -44,10 +76,18 @@ export interface Fault {
 }
 
 export interface CrashOptions {
-  /** Keep, after each file's synced bytes, a random prefix of its unsynced tail. Default false. */
+  /**
+   * Keep, after each file's synced bytes, a random prefix of its unsynced tail, and replay a random
+   * prefix of the pending directory operations. Default false.
+   */
   readonly tornWrites?: boolean
   /** Seed of the torn-write prefixes, for a reproducible crash. */
   readonly seed?: number
+}
+
+export interface CrashAtOptions extends CrashOptions {
+  /** The number of the call to crash at, as `callCount` counts (the first call is 1). */
+  readonly call: number
 }
 
 export interface FileEntry {
@@ -58,12 +98,32 @@ export interface FileEntry {
 /** The test controls of an in-memory filesystem. */
 export interface MemoryFileSystem {
   /**
-   * Power loss: every file goes back to its content at its last `File.sync` (a file never synced
-   * becomes empty); with `tornWrites`, each keeps a random prefix of its unsynced tail too. The
-   * handles open at the crash are dead afterwards: their operations fail with `BadResource` and
-   * closing them does nothing. The filesystem keeps working for new opens.
+   * Power loss: every directory goes back to its entries at its last sync, every file to its
+   * content at its last `File.sync` (a file never synced becomes empty); with `tornWrites`, a
+   * random prefix of the pending directory operations is replayed and each file keeps a random
+   * prefix of its unsynced tail too (see the module's durability model). The handles open at the
+   * crash are dead afterwards: their operations fail with `BadResource` and closing them does
+   * nothing. The filesystem keeps working for new opens.
    */
   readonly crash: (options?: CrashOptions) => Effect.Effect<void>
+  /**
+   * Arms a power loss at the call numbered `options.call` (or at the next call, if that number has
+   * passed): when that call is about to run, the filesystem crashes as `crash(options)` does
+   * instead of running it, and that call and every later one fail with EIO (the machine is off)
+   * until `restart`. Replaces a crash armed before and not yet fired.
+   */
+  readonly crashAt: (options: CrashAtOptions) => Effect.Effect<void>
+  /**
+   * Ends an outage that `crashAt` began (the filesystem works again for new opens; handles open
+   * at the crash stay dead), and disarms a `crashAt` not yet fired. Faults are kept.
+   */
+  readonly restart: Effect.Effect<void>
+  /**
+   * Number of file-system calls so far, failed ones included: every `FileSystem` method (once per
+   * call; the methods `FileSystem.make` derives count as the calls they make) and every `File`
+   * method but `seek` (closing a handle is not a call). Never reset.
+   */
+  readonly callCount: Effect.Effect<number>
   /** Arms a fault (see `Fault`). */
   readonly injectFault: (fault: Fault) => Effect.Effect<void>
   /** Disarms every fault. */

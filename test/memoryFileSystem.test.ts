@@ -1,6 +1,6 @@
 /**
- * The in-memory filesystem: the shared suite, then what only it does (crash, torn writes, faults,
- * byte flips, handle counting).
+ * The in-memory filesystem: the shared suite, then what only it does (crash of file bytes and of
+ * directory entries, torn writes, crash at the n-th call, faults, byte flips, handle counting).
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
@@ -14,6 +14,18 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const bytes = (s: string): Uint8Array => encoder.encode(s)
 const text = (b: Uint8Array): string => decoder.decode(b)
+
+/** fsync of a directory (what the engine's `syncDirectory` does): its entries become durable. */
+const syncDir = (fs: FileSystem.FileSystem, path: string) =>
+  Effect.scoped(Effect.flatMap(fs.open(path, { flag: "r" }), (dir) => dir.sync))
+
+/** Writes a file through a handle and fsyncs it (not its directory). */
+const writeSynced = (fs: FileSystem.FileSystem, path: string, content: string) =>
+  Effect.scoped(Effect.gen(function*() {
+    const f = yield* fs.open(path, { flag: "w" })
+    yield* f.writeAll(bytes(content))
+    yield* f.sync
+  }))
 
 /** Runs a test body with the filesystem and its controls, fresh for the test. */
 const withMemory = <A, E>(
@@ -96,7 +108,8 @@ describe("MemoryFileSystem crash", () => {
         const other = yield* fs.open("/other", { flag: "w" })
         yield* other.write(bytes("all"))
         yield* other.sync
-        assert.strictEqual(yield* control.syncCount, 2)
+        yield* syncDir(fs, "/")
+        assert.strictEqual(yield* control.syncCount, 3)
         yield* control.crash()
         assert.strictEqual(text(yield* fs.readFile("/log")), "synced|")
         assert.strictEqual(text(yield* fs.readFile("/other")), "all")
@@ -121,25 +134,132 @@ describe("MemoryFileSystem crash", () => {
         yield* fs.writeFile("/g", bytes("0123"))
         yield* Effect.scoped(Effect.flatMap(fs.open("/g", { flag: "r+" }), (g) => g.sync))
         yield* fs.truncate("/g", 1)
+        yield* syncDir(fs, "/")
         yield* control.crash()
         assert.strictEqual(text(yield* fs.readFile("/f")), "abcdef")
         assert.strictEqual(text(yield* fs.readFile("/g")), "0123")
       })))
 
-  it.scoped("metadata is durable at once: created, renamed and removed files stay so", () =>
+  it.scoped("a created and fsynced file vanishes without a sync of its directory", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        yield* writeSynced(fs, "/data", "synced")
+        yield* fs.writeFile("/other", bytes("x"))
+        assert.deepStrictEqual(yield* fs.readDirectory("/"), ["data", "other", "tmp"])
+        yield* control.crash()
+        assert.deepStrictEqual(yield* fs.readDirectory("/"), ["tmp"])
+        assert.isFalse(yield* fs.exists("/data"))
+      })))
+
+  it.scoped("a created file stays after a sync of its directory, with its synced bytes", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        yield* writeSynced(fs, "/data", "synced")
+        yield* fs.writeFile("/empty", bytes("unsynced bytes"))
+        yield* syncDir(fs, "/")
+        assert.strictEqual(yield* control.directorySyncs("/"), 1)
+        yield* writeSynced(fs, "/late", "created after the directory sync")
+        yield* control.crash()
+        assert.deepStrictEqual(yield* fs.readDirectory("/"), ["data", "empty", "tmp"])
+        assert.strictEqual(text(yield* fs.readFile("/data")), "synced")
+        assert.strictEqual((yield* fs.readFile("/empty")).length, 0)
+      })))
+
+  it.scoped("an unsynced remove comes back with the synced bytes", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        const f = yield* fs.open("/old", { flag: "w" })
+        yield* f.writeAll(bytes("kept"))
+        yield* f.sync
+        yield* f.writeAll(bytes("+lost"))
+        yield* fs.writeFile("/gone", bytes("x"))
+        yield* syncDir(fs, "/")
+        yield* fs.remove("/old")
+        yield* fs.remove("/gone")
+        assert.deepStrictEqual(yield* fs.readDirectory("/"), ["tmp"])
+        yield* control.crash()
+        assert.strictEqual(text(yield* fs.readFile("/old")), "kept")
+        assert.deepStrictEqual((yield* fs.stat("/old")).nlink, Option.some(1))
+        assert.strictEqual((yield* fs.readFile("/gone")).length, 0)
+        yield* fs.remove("/old")
+        yield* syncDir(fs, "/")
+        yield* control.crash()
+        assert.isFalse(yield* fs.exists("/old"))
+      })))
+
+  it.scoped("an unsynced rename is undone; a synced rename stays", () =>
     withMemory((fs, control) =>
       Effect.gen(function*() {
         yield* fs.makeDirectory("/db")
-        const f = yield* fs.open("/db/CURRENT.tmp", { flag: "w" })
-        yield* f.writeAll(bytes("MANIFEST-1"))
-        yield* f.sync
+        yield* syncDir(fs, "/")
+        yield* writeSynced(fs, "/db/CURRENT", "MANIFEST-1")
+        yield* syncDir(fs, "/db")
+        yield* writeSynced(fs, "/db/CURRENT.tmp", "MANIFEST-2")
         yield* fs.rename("/db/CURRENT.tmp", "/db/CURRENT")
-        yield* fs.writeFile("/db/old", bytes("x"))
-        yield* fs.remove("/db/old")
+        assert.deepStrictEqual(yield* fs.readDirectory("/db"), ["CURRENT"])
         yield* control.crash()
         assert.deepStrictEqual(yield* fs.readDirectory("/db"), ["CURRENT"])
         assert.strictEqual(text(yield* fs.readFile("/db/CURRENT")), "MANIFEST-1")
+
+        yield* writeSynced(fs, "/db/CURRENT.tmp", "MANIFEST-3")
+        yield* fs.rename("/db/CURRENT.tmp", "/db/CURRENT")
+        yield* syncDir(fs, "/db")
+        yield* control.crash()
+        assert.deepStrictEqual(yield* fs.readDirectory("/db"), ["CURRENT"])
+        assert.strictEqual(text(yield* fs.readFile("/db/CURRENT")), "MANIFEST-3")
       })))
+
+  it.scoped("a rename across directories is undone in the directory not synced", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        yield* fs.makeDirectory("/a")
+        yield* fs.makeDirectory("/b")
+        yield* syncDir(fs, "/")
+        yield* writeSynced(fs, "/a/x", "x")
+        yield* syncDir(fs, "/a")
+        yield* fs.rename("/a/x", "/b/x")
+        yield* syncDir(fs, "/a")
+        yield* control.crash()
+        assert.deepStrictEqual(yield* fs.readDirectory("/a"), [])
+        assert.deepStrictEqual(yield* fs.readDirectory("/b"), [])
+      })))
+
+  it.scoped("a directory made without a sync of its parent vanishes with everything in it", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        yield* fs.makeDirectory("/kept")
+        yield* syncDir(fs, "/")
+        yield* fs.makeDirectory("/db")
+        yield* writeSynced(fs, "/db/CURRENT", "MANIFEST-1")
+        yield* syncDir(fs, "/db")
+        yield* fs.makeDirectory("/kept/nested/deeper", { recursive: true })
+        yield* syncDir(fs, "/kept/nested")
+        yield* control.crash()
+        assert.deepStrictEqual(yield* fs.readDirectory("/", { recursive: true }), ["kept", "tmp"])
+        assert.isFalse(yield* fs.exists("/db/CURRENT"))
+      })))
+
+  it.scoped("torn metadata keeps a prefix of the pending operations, the same for one seed", () =>
+    Effect.gen(function*() {
+      const names = Array.from({ length: 10 }, (_, i) => `f${i}`)
+      const survivors = (seed: number) =>
+        withMemory((fs, control) =>
+          Effect.gen(function*() {
+            for (const name of names) yield* writeSynced(fs, `/${name}`, name)
+            yield* control.crash({ tornWrites: true, seed })
+            const kept = (yield* fs.readDirectory("/")).filter((name) => name !== "tmp")
+            for (const name of kept) assert.strictEqual(text(yield* fs.readFile(`/${name}`)), name)
+            return kept
+          }))
+      const counts = new Set<number>()
+      for (let seed = 1; seed <= 40; seed++) {
+        const kept = yield* survivors(seed)
+        assert.deepStrictEqual(kept, names.slice(0, kept.length))
+        assert.deepStrictEqual(yield* survivors(seed), kept)
+        counts.add(kept.length)
+      }
+      assert.isAbove(counts.size, 5)
+    }))
 
   it.scoped("handles open at the crash are dead; new opens work", () =>
     withMemory((fs, control) =>
@@ -147,6 +267,7 @@ describe("MemoryFileSystem crash", () => {
         const f = yield* fs.open("/f", { flag: "w+" })
         yield* f.write(bytes("abc"))
         yield* f.sync
+        yield* syncDir(fs, "/")
         assert.strictEqual(yield* control.openHandles, 1)
         yield* control.crash()
         assert.strictEqual(yield* control.openHandles, 0)
@@ -168,6 +289,7 @@ describe("MemoryFileSystem crash", () => {
         withMemory((fs, control) =>
           Effect.gen(function*() {
             const f = yield* fs.open("/wal", { flag: "a" })
+            yield* syncDir(fs, "/")
             yield* f.write(bytes("head"))
             yield* f.sync
             for (let i = 0; i < 10; i++) yield* f.write(bytes(`<record ${i}>`))
@@ -190,6 +312,7 @@ describe("MemoryFileSystem crash", () => {
     withMemory((fs, control) =>
       Effect.gen(function*() {
         const f = yield* fs.open("/wal", { flag: "a" })
+        yield* syncDir(fs, "/")
         yield* f.write(new Uint8Array(1000).fill(7))
         yield* f.sync
         for (let i = 0; i < 100; i++) yield* f.write(new Uint8Array(50).fill(i))
@@ -250,7 +373,9 @@ describe("MemoryFileSystem faults", () => {
         yield* expectSystemError(fs.remove("/db/000002.sst"))
         assert.isTrue(yield* fs.exists("/db/000002.sst"))
         yield* fs.remove("/db/LOCK2")
-        assert.strictEqual(yield* control.syncCount, 1)
+        yield* syncDir(fs, "/")
+        yield* syncDir(fs, "/db")
+        assert.strictEqual(yield* control.syncCount, 3)
         yield* control.crash()
         assert.strictEqual((yield* fs.readFile("/db/000001.log")).length, 0)
       })))
@@ -273,6 +398,153 @@ describe("MemoryFileSystem faults", () => {
       })))
 })
 
+describe("MemoryFileSystem crashAt", () => {
+  it.scoped("callCount counts file-system calls and handle calls but seek", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        assert.strictEqual(yield* control.callCount, 0)
+        yield* fs.writeFile("/f", bytes("abc"))
+        assert.strictEqual(yield* control.callCount, 1)
+        yield* fs.exists("/f")
+        yield* Effect.either(fs.stat("/missing"))
+        assert.strictEqual(yield* control.callCount, 3)
+        const f = yield* fs.open("/f", { flag: "r+" })
+        yield* f.seek(1, "start")
+        yield* f.read(new Uint8Array(1))
+        yield* f.write(bytes("x"))
+        yield* f.sync
+        yield* f.stat
+        yield* f.truncate(2)
+        assert.strictEqual(yield* control.callCount, 9)
+      })))
+
+  it.scoped("the call numbered n does not happen, it and later calls fail EIO until restart", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        const f = yield* fs.open("/f", { flag: "w" })
+        yield* syncDir(fs, "/")
+        yield* f.writeAll(bytes("abc"))
+        yield* f.sync
+        const before = yield* control.callCount
+        yield* control.crashAt({ call: before + 2 })
+        yield* f.writeAll(bytes("def"))
+        const error = yield* Effect.flip(f.sync)
+        assert.strictEqual(error._tag, "SystemError")
+        if (error._tag === "SystemError") assert.match(error.description ?? "", /^EIO: i\/o error, fsync/)
+        assert.strictEqual(yield* control.callCount, before + 2)
+        assert.strictEqual(text(yield* control.fileBytes("/f")), "abc")
+        yield* expectSystemError(f.writeAll(bytes("g")))
+        yield* expectSystemError(fs.readFile("/f"))
+        yield* expectSystemError(fs.writeFile("/g", bytes("g")))
+        yield* expectSystemError(Effect.scoped(fs.open("/f")))
+        yield* control.clearFaults
+        yield* expectSystemError(fs.exists("/f"))
+        assert.deepStrictEqual(yield* control.listFiles, [{ path: "/f", size: 3 }])
+        yield* control.restart
+        assert.strictEqual(text(yield* fs.readFile("/f")), "abc")
+        yield* expectSystemError(f.writeAll(bytes("g")), "BadResource")
+        const g = yield* fs.open("/f", { flag: "a" })
+        yield* g.writeAll(bytes("d"))
+        assert.strictEqual(text(yield* fs.readFile("/f")), "abcd")
+      })))
+
+  it.scoped("a crash at the directory sync after a rename leaves the rename undone", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        yield* writeSynced(fs, "/CURRENT", "1")
+        yield* syncDir(fs, "/")
+        yield* writeSynced(fs, "/CURRENT.tmp", "2")
+        yield* fs.rename("/CURRENT.tmp", "/CURRENT")
+        // the next call is syncDir's open
+        yield* control.crashAt({ call: (yield* control.callCount) + 1 })
+        yield* expectSystemError(syncDir(fs, "/"))
+        yield* control.restart
+        assert.deepStrictEqual(yield* fs.readDirectory("/"), ["CURRENT", "tmp"])
+        assert.strictEqual(text(yield* fs.readFile("/CURRENT")), "1")
+      })))
+
+  it.scoped("restart disarms a crash not yet fired; torn options reach the crash", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        yield* control.crashAt({ call: 2 })
+        yield* control.restart
+        yield* fs.writeFile("/a", bytes("a"))
+        yield* fs.writeFile("/b", bytes("b"))
+        yield* fs.writeFile("/c", bytes("c"))
+        assert.deepStrictEqual(yield* fs.readDirectory("/"), ["a", "b", "c", "tmp"])
+        const lengths = new Set<number>()
+        for (let seed = 1; seed <= 20; seed++) {
+          const kept = yield* withMemory((fs, control) =>
+            Effect.gen(function*() {
+              for (const name of ["a", "b", "c"]) yield* fs.writeFile(`/${name}`, bytes(name))
+              yield* control.crashAt({ call: 4, tornWrites: true, seed })
+              yield* expectSystemError(fs.writeFile("/d", bytes("d")))
+              yield* control.restart
+              return (yield* fs.readDirectory("/")).filter((name) => name !== "tmp")
+            }))
+          assert.deepStrictEqual(kept, ["a", "b", "c"].slice(0, kept.length))
+          lengths.add(kept.length)
+        }
+        assert.isAbove(lengths.size, 1)
+      })))
+})
+
+describe("MemoryFileSystem faults by kind", () => {
+  it.scoped("any fails every call on the matching paths, before it changes anything", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        yield* fs.makeDirectory("/db")
+        yield* fs.writeFile("/db/x", bytes("x"))
+        const handle = yield* fs.open("/db/x", { flag: "r+" })
+        yield* control.injectFault({ op: "any", path: /^\/db\//, error: "EIO" })
+        yield* expectSystemError(fs.chmod("/db/x", 0o600))
+        yield* expectSystemError(fs.stat("/db/x"))
+        yield* expectSystemError(fs.exists("/db/x"))
+        yield* expectSystemError(fs.utimes("/db/x", 0, 0))
+        yield* expectSystemError(fs.writeFile("/db/y", bytes("y")))
+        yield* expectSystemError(fs.copyFile("/db/x", "/z"))
+        yield* expectSystemError(handle.writeAll(bytes("w")))
+        yield* expectSystemError(handle.stat)
+        assert.deepStrictEqual(yield* fs.readDirectory("/db"), ["x"])
+        assert.isFalse(yield* fs.exists("/z"))
+        assert.strictEqual(text(yield* control.fileBytes("/db/x")), "x")
+        yield* control.clearFaults
+        yield* control.injectFault({ op: "any", error: "ENOSPC", after: 2, times: 1 })
+        const results: Array<boolean> = []
+        for (let i = 0; i < 4; i++) results.push(Either.isRight(yield* Effect.either(fs.access("/db/x"))))
+        assert.deepStrictEqual(results, [true, true, false, true])
+      })))
+
+  it.scoped("link, mkdir, readDirectory, stat and truncate faults", () =>
+    withMemory((fs, control) =>
+      Effect.gen(function*() {
+        yield* fs.writeFile("/a", bytes("abc"))
+        yield* control.injectFault({ op: "link", path: "/b", error: "EIO", times: 1 })
+        yield* control.injectFault({ op: "mkdir", error: "ENOSPC", times: 2 })
+        yield* control.injectFault({ op: "readDirectory", path: "/", error: "EIO", times: 1 })
+        yield* control.injectFault({ op: "stat", path: "/a", error: "EIO", times: 2 })
+        yield* control.injectFault({ op: "truncate", path: "/a", error: "EIO", times: 2 })
+        yield* expectSystemError(fs.link("/a", "/b"))
+        assert.isFalse(yield* fs.exists("/b"))
+        yield* fs.link("/a", "/b")
+        yield* expectSystemError(fs.makeDirectory("/d"))
+        yield* expectSystemError(fs.makeTempDirectory())
+        assert.deepStrictEqual(yield* fs.readDirectory("/tmp"), [])
+        yield* fs.makeDirectory("/d")
+        yield* expectSystemError(fs.readDirectory("/"))
+        assert.deepStrictEqual(yield* fs.readDirectory("/"), ["a", "b", "d", "tmp"])
+        yield* expectSystemError(fs.stat("/a"))
+        const f = yield* fs.open("/a", { flag: "r+" })
+        yield* expectSystemError(f.stat)
+        assert.strictEqual((yield* f.stat).size, FileSystem.Size(3))
+        yield* expectSystemError(fs.truncate("/a", 1))
+        yield* expectSystemError(f.truncate(1))
+        assert.strictEqual(text(yield* control.fileBytes("/a")), "abc")
+        yield* f.truncate(1)
+        assert.strictEqual(text(yield* control.fileBytes("/a")), "a")
+      })))
+})
+
 describe("MemoryFileSystem controls", () => {
   it.scoped("flipByte flips current and synced bytes, with a mask", () =>
     withMemory((fs, control) =>
@@ -285,6 +557,7 @@ describe("MemoryFileSystem controls", () => {
         yield* control.flipByte("/f", 2, 0x10)
         yield* control.flipByte("/f", 4)
         assert.deepStrictEqual([...(yield* control.fileBytes("/f"))], [0, 0xfe, 0x12, 3, 0xfb])
+        yield* syncDir(fs, "/")
         yield* control.crash()
         assert.deepStrictEqual([...(yield* fs.readFile("/f"))], [0, 0xfe, 0x12, 3])
         const error = yield* Effect.flip(control.flipByte("/f", 4))
@@ -302,6 +575,7 @@ describe("MemoryFileSystem controls", () => {
         yield* f.write(Uint8Array.of(99))
         yield* control.flipByte("/f", 0, 1)
         assert.deepStrictEqual([...(yield* control.fileBytes("/f"))], [98, 20, 30])
+        yield* syncDir(fs, "/")
         yield* control.crash()
         assert.deepStrictEqual([...(yield* fs.readFile("/f"))], [11, 20, 30])
       })))

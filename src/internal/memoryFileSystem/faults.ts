@@ -2,7 +2,8 @@
  * Injected I/O faults: each fault names an operation kind, optionally a path predicate, the errno to
  * fail with, how many matching calls to let pass first (`after`) and how many to fail (`times`,
  * default forever). Faults are consulted in the order they were added; the first one that fires
- * decides the call.
+ * decides the call. A fault of kind `any` is checked once per call, when the call begins (see
+ * `MemoryState.begin`); the other kinds where the call does that kind of operation.
  */
 import type { Fault, FaultError, FaultOp } from "../../MemoryFileSystem.js"
 import { normalize } from "./path.js"

@@ -34,17 +34,22 @@ export class MemoryFile implements FileSystem.File {
 
   get stat() {
     return attempt(() => {
-      this.ensureOpen("stat", "fstat")
+      this.begin("stat", "fstat")
+      this.state.checkFault("stat", "stat", "fstat", this.fd, this.path)
       return fileInfo(this.node)
     })
   }
 
   get sync() {
     return attempt(() => {
-      this.ensureOpen("sync", "fsync")
+      this.begin("sync", "fsync")
       this.state.checkFault("sync", "sync", "fsync", this.fd, this.path)
-      if (this.node._tag === "File") this.node.content.sync()
-      else this.state.directorySyncs.set(this.path, (this.state.directorySyncs.get(this.path) ?? 0) + 1)
+      if (this.node._tag === "File") {
+        this.node.content.sync()
+      } else {
+        this.state.journal.sync(this.node)
+        this.state.directorySyncs.set(this.path, (this.state.directorySyncs.get(this.path) ?? 0) + 1)
+      }
       this.state.syncCount++
     })
   }
@@ -58,6 +63,7 @@ export class MemoryFile implements FileSystem.File {
 
   read(buffer: Uint8Array) {
     return attempt(() => {
+      this.begin("read", "read")
       const file = this.readableFile("read")
       const n = file.content.read(this.position, buffer)
       this.position += n
@@ -67,6 +73,7 @@ export class MemoryFile implements FileSystem.File {
 
   /** `pread`: reads at `position` without moving the cursor (see fileCapabilities.ts). */
   [PositionalRead](buffer: Uint8Array, position: number): number {
+    this.begin("read", "read")
     const saved = this.position
     this.position = position
     try {
@@ -78,6 +85,7 @@ export class MemoryFile implements FileSystem.File {
 
   readAlloc(size: FileSystem.SizeInput) {
     return attempt(() => {
+      this.begin("readAlloc", "read")
       const file = this.readableFile("readAlloc")
       const bytes = file.content.slice(this.position, Number(size))
       if (bytes.length === 0) return Option.none()
@@ -88,12 +96,13 @@ export class MemoryFile implements FileSystem.File {
 
   truncate(length?: FileSystem.SizeInput) {
     return attempt(() => {
-      this.ensureOpen("truncate", "ftruncate")
+      this.begin("truncate", "ftruncate")
       if (!this.access.writable || this.node._tag !== "File") {
         throw errnoError("EINVAL", "truncate", "ftruncate", this.fd)
       }
       const n = length === undefined ? 0 : Number(length)
       if (n < 0) throw errnoError("EINVAL", "truncate", "ftruncate", this.fd)
+      this.state.checkFault("truncate", "truncate", "ftruncate", this.fd, this.path)
       this.node.content.truncate(n)
       this.node.mtimeMs = Date.now()
       if (!this.access.append && this.position > n) this.position = n
@@ -128,7 +137,7 @@ export class MemoryFile implements FileSystem.File {
   }
 
   private writeAt(method: string, buffer: Uint8Array): number {
-    this.ensureOpen(method, "write")
+    this.begin(method, "write")
     if (!this.access.writable || this.node._tag !== "File") throw errnoError("EBADF", method, "write", this.fd)
     if (this.position < 0) throw errnoError("EINVAL", method, "write", this.fd)
     this.state.checkFault("write", method, "write", this.fd, this.path)
@@ -150,6 +159,12 @@ export class MemoryFile implements FileSystem.File {
     if (this.position < 0) throw errnoError("EINVAL", method, "read", this.fd)
     this.state.checkFault("read", method, "read", this.fd, this.path)
     return this.node
+  }
+
+  /** A call on this handle begins (see `MemoryState.begin`); then the handle must be open. */
+  private begin(method: string, syscall: string): void {
+    this.state.begin(method, syscall, this.fd, this.path)
+    this.ensureOpen(method, syscall)
   }
 
   private ensureOpen(method: string, syscall: string): void {

@@ -1,7 +1,9 @@
 /**
  * The in-memory `FileSystem` (built with `FileSystem.make`) and its test controls, over one
  * `MemoryState`. Every operation is synchronous code that throws the `SystemError` Node would give
- * (see `errno.ts`), run through `attempt`.
+ * (see `errno.ts`), run through `attempt`; it begins with `state.begin` (counted, failed while the
+ * power is off) and changes directory entries only through `state.journal` (pending until the
+ * directory is synced).
  */
 import { BadArgument, SystemError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -92,7 +94,7 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
 
   const addFile = (dir: DirectoryNode, name: string, mode?: number): FileNode => {
     const file = state.newFile(mode)
-    dir.entries.set(name, file)
+    state.journal.apply([dir, name, file])
     dir.mtimeMs = file.birthtimeMs
     return file
   }
@@ -100,7 +102,7 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
   const unlinkEntry = (dir: DirectoryNode, name: string): void => {
     const node = dir.entries.get(name)
     if (node === undefined) return
-    dir.entries.delete(name)
+    state.journal.apply([dir, name, undefined])
     dir.mtimeMs = Date.now()
     if (node._tag === "File") node.nlink--
   }
@@ -139,7 +141,7 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
       const existing = dir.entries.get(names[i]!)
       if (existing === undefined) {
         const created = state.newDirectory(mode)
-        dir.entries.set(names[i]!, created)
+        state.journal.apply([dir, names[i]!, created])
         dir.mtimeMs = created.birthtimeMs
         dir = created
       } else if (existing._tag === "Directory") {
@@ -148,6 +150,13 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
         throw errnoError(i === names.length - 1 ? "EEXIST" : "ENOTDIR", method, "mkdir", path)
       }
     }
+  }
+
+  /** The start of a `makeTemp*` call: `begin`, then the `mkdir` faults, on the directory it makes in. */
+  const beginMakeTemp = (method: string, options?: FileSystem.MakeTempDirectoryOptions): void => {
+    const directory = options?.directory ?? "/tmp"
+    state.begin(method, "mkdtemp", directory, normalize(directory))
+    state.checkFault("mkdir", method, "mkdtemp", directory, normalize(directory))
   }
 
   const makeTempDirectoryNow = (method: string, options?: FileSystem.MakeTempDirectoryOptions): string => {
@@ -161,7 +170,7 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
       const name = names[names.length - 1]!
       if (dir.entries.has(name)) continue
       const created = state.newDirectory(0o700)
-      dir.entries.set(name, created)
+      state.journal.apply([dir, name, created])
       dir.mtimeMs = created.birthtimeMs
       return join(names)
     }
@@ -177,6 +186,7 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
   /** Cleanup of the scoped temporaries: removes `path` if still there, ignoring faults. */
   const removeQuietly = (path: string) =>
     Effect.sync(() => {
+      if (state.power.off) return
       const names = segments(path)
       const dir = lookupParent(root, names)
       if (typeof dir !== "string" && names.length > 0) unlinkEntry(dir, names[names.length - 1]!)
@@ -188,7 +198,7 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
       const next = dir.entries.get(names[i]!)
       if (next === undefined) {
         const created = state.newDirectory()
-        dir.entries.set(names[i]!, created)
+        state.journal.apply([dir, names[i]!, created])
         dir = created
       } else if (next._tag === "Directory") {
         dir = next
@@ -204,7 +214,7 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
       else if (overwrite) existing.content.replace(source.content.snapshot())
       return
     }
-    if (existing === undefined) dir.entries.set(name, state.newDirectory(source.mode))
+    if (existing === undefined) state.journal.apply([dir, name, state.newDirectory(source.mode)])
     else if (existing._tag !== "Directory") throw errnoError("ENOTDIR", "copy", "cp", toPath)
     for (const [child, node] of [...source.entries]) {
       copyInto(node, [...names, child], overwrite, `${toPath}/${child}`)
@@ -222,11 +232,13 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
   return FileSystem.make({
     access: (path) =>
       attempt(() => {
+        state.begin("access", "access", path, normalize(path))
         nodeAt("access", "access", path)
       }),
 
     copy: (fromPath, toPath, options) =>
       attempt(() => {
+        state.begin("copy", "cp", fromPath, normalize(fromPath), { where: toPath, path: normalize(toPath) })
         const source = nodeAt("copy", "cp", fromPath, toPath)
         const from = segments(fromPath)
         const to = segments(toPath)
@@ -238,6 +250,7 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
 
     copyFile: (fromPath, toPath) =>
       attempt(() => {
+        state.begin("copyFile", "copyfile", fromPath, normalize(fromPath), { where: toPath, path: normalize(toPath) })
         const source = nodeAt("copyFile", "copyfile", fromPath, toPath)
         if (source._tag === "Directory") throw errnoError("EISDIR", "copyFile", "copyfile", fromPath, toPath)
         const names = segments(toPath)
@@ -251,12 +264,14 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
 
     chmod: (path, mode) =>
       attempt(() => {
+        state.begin("chmod", "chmod", path, normalize(path))
         const node = nodeAt("chmod", "chmod", path)
         node.mode = (node.mode & ~0o7777) | (mode & 0o7777)
       }),
 
     chown: (path, uid, gid) =>
       attempt(() => {
+        state.begin("chown", "chown", path, normalize(path))
         const node = nodeAt("chown", "chown", path)
         node.uid = uid
         node.gid = gid
@@ -264,39 +279,58 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
 
     link: (fromPath, toPath) =>
       attempt(() => {
+        const paths = [fromPath, normalize(fromPath), { where: toPath, path: normalize(toPath) }] as const
+        state.begin("link", "link", ...paths)
+        state.checkFault("link", "link", "link", ...paths)
         const source = nodeAt("link", "link", fromPath, toPath)
         if (source._tag === "Directory") throw errnoError("EPERM", "link", "link", fromPath, toPath)
         const names = segments(toPath)
         const dir = parentOf("link", "link", fromPath, names, "EEXIST", toPath)
         if (dir.entries.has(names[names.length - 1]!)) throw errnoError("EEXIST", "link", "link", fromPath, toPath)
-        dir.entries.set(names[names.length - 1]!, source)
+        state.journal.apply([dir, names[names.length - 1]!, source])
         source.nlink++
       }),
 
     makeDirectory: (path, options) =>
       attempt(() => {
+        state.begin("makeDirectory", "mkdir", path, normalize(path))
+        state.checkFault("mkdir", "makeDirectory", "mkdir", path, normalize(path))
         if (options?.recursive === true) return makeDirectories("makeDirectory", path, options.mode)
         const names = segments(path)
         const dir = parentOf("makeDirectory", "mkdir", path, names, "EEXIST")
         if (dir.entries.has(names[names.length - 1]!)) throw errnoError("EEXIST", "makeDirectory", "mkdir", path)
         const created = state.newDirectory(options?.mode)
-        dir.entries.set(names[names.length - 1]!, created)
+        state.journal.apply([dir, names[names.length - 1]!, created])
         dir.mtimeMs = created.birthtimeMs
       }),
 
-    makeTempDirectory: (options) => attempt(() => makeTempDirectoryNow("makeTempDirectory", options)),
+    makeTempDirectory: (options) =>
+      attempt(() => {
+        beginMakeTemp("makeTempDirectory", options)
+        return makeTempDirectoryNow("makeTempDirectory", options)
+      }),
 
     makeTempDirectoryScoped: (options) =>
       Effect.acquireRelease(
-        attempt(() => makeTempDirectoryNow("makeTempDirectoryScoped", options)),
+        attempt(() => {
+          beginMakeTemp("makeTempDirectoryScoped", options)
+          return makeTempDirectoryNow("makeTempDirectoryScoped", options)
+        }),
         removeQuietly
       ),
 
-    makeTempFile: (options) => attempt(() => makeTempFileNow("makeTempFile", options)),
+    makeTempFile: (options) =>
+      attempt(() => {
+        beginMakeTemp("makeTempFile", options)
+        return makeTempFileNow("makeTempFile", options)
+      }),
 
     makeTempFileScoped: (options) =>
       Effect.acquireRelease(
-        attempt(() => makeTempFileNow("makeTempFileScoped", options)),
+        attempt(() => {
+          beginMakeTemp("makeTempFileScoped", options)
+          return makeTempFileNow("makeTempFileScoped", options)
+        }),
         (path) => removeQuietly(join(segments(path).slice(0, -1)))
       ),
 
@@ -304,6 +338,7 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
       Effect.acquireRelease(
         attempt(() => {
           const normalized = normalize(path)
+          state.begin("open", "open", path, normalized)
           state.checkFault("open", "open", "open", path, normalized)
           const semantics = FLAGS[options?.flag ?? "r"]
           const node = openNode("open", path, semantics, options?.mode)
@@ -316,6 +351,8 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
 
     readDirectory: (path, options) =>
       attempt(() => {
+        state.begin("readDirectory", "scandir", path, normalize(path))
+        state.checkFault("readDirectory", "readDirectory", "scandir", path, normalize(path))
         const node = nodeAt("readDirectory", "scandir", path)
         if (node._tag !== "Directory") throw errnoError("ENOTDIR", "readDirectory", "scandir", path)
         const out: Array<string> = []
@@ -326,6 +363,7 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
     readFile: (path) =>
       attempt(() => {
         const normalized = normalize(path)
+        state.begin("readFile", "open", path, normalized)
         state.checkFault("open", "readFile", "open", path, normalized)
         const node = nodeAt("readFile", "open", path)
         if (node._tag === "Directory") throw errnoError("EISDIR", "readFile", "read", path)
@@ -335,18 +373,21 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
 
     readLink: (path) =>
       attempt(() => {
+        state.begin("readLink", "readlink", path, normalize(path))
         nodeAt("readLink", "readlink", path)
         throw errnoError("EINVAL", "readLink", "readlink", path)
       }),
 
     realPath: (path) =>
       attempt(() => {
+        state.begin("realPath", "realpath", path, normalize(path))
         nodeAt("realPath", "realpath", path)
         return normalize(path)
       }),
 
     remove: (path, options) =>
       attempt(() => {
+        state.begin("remove", "rm", path, normalize(path))
         state.checkFault("remove", "remove", "rm", path, normalize(path))
         const names = segments(path)
         const dir = names.length === 0 ? "EPERM" : lookupParent(root, names)
@@ -375,10 +416,9 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
 
     rename: (oldPath, newPath) =>
       attempt(() => {
-        state.checkFault("rename", "rename", "rename", oldPath, normalize(oldPath), {
-          where: newPath,
-          path: normalize(newPath)
-        })
+        const paths = [oldPath, normalize(oldPath), { where: newPath, path: normalize(newPath) }] as const
+        state.begin("rename", "rename", ...paths)
+        state.checkFault("rename", "rename", "rename", ...paths)
         const from = segments(oldPath)
         const to = segments(newPath)
         const fromDir = parentOf("rename", "rename", oldPath, from, "EBUSY", newPath)
@@ -402,41 +442,57 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
           if (target._tag === "Directory" && target.entries.size > 0) {
             throw errnoError("ENOTEMPTY", "rename", "rename", oldPath, newPath)
           }
-          unlinkEntry(toDir, toName)
+          if (target._tag === "File") target.nlink--
         }
-        fromDir.entries.delete(fromName)
-        toDir.entries.set(toName, source)
+        state.journal.apply([fromDir, fromName, undefined], [toDir, toName, source])
         const now = Date.now()
         fromDir.mtimeMs = now
         toDir.mtimeMs = now
       }),
 
-    stat: (path) => attempt(() => fileInfo(nodeAt("stat", "stat", path))),
+    stat: (path) =>
+      attempt(() => {
+        state.begin("stat", "stat", path, normalize(path))
+        state.checkFault("stat", "stat", "stat", path, normalize(path))
+        return fileInfo(nodeAt("stat", "stat", path))
+      }),
 
-    symlink: () => Effect.fail(unsupported("symlink")),
+    symlink: (target, path) =>
+      attempt(() => {
+        state.begin("symlink", "symlink", target, normalize(target), { where: path, path: normalize(path) })
+        throw unsupported("symlink")
+      }),
 
     truncate: (path, length) =>
       attempt(() => {
+        state.begin("truncate", "open", path, normalize(path))
         const node = nodeAt("truncate", "open", path)
         if (node._tag === "Directory") throw errnoError("EISDIR", "truncate", "open", path)
         const n = length === undefined ? 0 : Number(length)
         if (n < 0) throw errnoError("EINVAL", "truncate", "ftruncate", path)
+        state.checkFault("truncate", "truncate", "ftruncate", path, normalize(path))
         node.content.truncate(n)
         node.mtimeMs = Date.now()
       }),
 
     utimes: (path, atime, mtime) =>
       attempt(() => {
+        state.begin("utimes", "utime", path, normalize(path))
         const node = nodeAt("utime", "utime", path)
         node.atimeMs = toMs(atime)
         node.mtimeMs = toMs(mtime)
       }),
 
-    watch: () => Stream.fail(unsupported("watch")),
+    watch: (path) =>
+      Stream.unwrap(attempt(() => {
+        state.begin("watch", "watch", path, normalize(path))
+        return Stream.fail(unsupported("watch"))
+      })),
 
     writeFile: (path, data, options) =>
       attempt(() => {
         const normalized = normalize(path)
+        state.begin("writeFile", "open", path, normalized)
         state.checkFault("open", "writeFile", "open", path, normalized)
         const semantics = FLAGS[options?.flag ?? "w"]
         const node = openNode("writeFile", path, semantics, options?.mode)
@@ -478,6 +534,9 @@ const makeControl = (state: MemoryState): MemoryFileSystem => {
     }),
     fileBytes: (path) => attempt(() => fileAt("fileBytes", path).content.snapshot()),
     syncCount: Effect.sync(() => state.syncCount),
+    callCount: Effect.sync(() => state.power.calls),
+    crashAt: (options) => Effect.sync(() => state.power.crashAt(options)),
+    restart: Effect.sync(() => state.power.restart()),
     directorySyncs: (path) => Effect.sync(() => state.directorySyncs.get(normalize(path)) ?? 0)
   }
 }
