@@ -49,3 +49,24 @@ export const replaceFileAtomically = (
     yield* fs.rename(tempPath, path)
     yield* syncDirectory(directory)
   })
+
+/**
+ * Creates `directory` and any missing parents, and makes each new name durable: the parent of
+ * every directory created is synced (a new directory's entry is in its parent, which its own
+ * fsync does not cover). Nothing is synced when the directory already exists.
+ */
+export const makeDirectoryDurably = (
+  directory: string,
+  dirname: (path: string) => string
+): Effect.Effect<void, PlatformError, FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem
+    const missing: Array<string> = []
+    for (let d = directory; !(yield* fs.exists(d)); d = dirname(d)) {
+      missing.push(d)
+      if (dirname(d) === d) break
+    }
+    if (missing.length === 0) return
+    yield* fs.makeDirectory(directory, { recursive: true })
+    for (let i = missing.length - 1; i >= 0; i--) yield* syncDirectory(dirname(missing[i]!))
+  })
