@@ -4,8 +4,23 @@
  */
 import { Effect } from "effect"
 import { InvalidArgument } from "./errors.js"
+import { isPlainObject, reasonOf } from "./internal/validate.js"
 
 export type CompactionStrategy = "leveled" | "tiered"
+
+/**
+ * What opening does with a WAL that does not end cleanly (doc/log_format.md, after RocksDB's
+ * `WALRecoveryMode`). A torn tail is a record cut short by the end of the file (or a tail of
+ * zeros): a write a crash interrupted, never acknowledged as synced. Damage is a complete record
+ * that fails its checksum, or fragments out of order.
+ * - `"tolerateTornTail"` (default): a torn tail is dropped; damage is `Corruption` and the open
+ *   changes nothing.
+ * - `"absoluteConsistency"`: a torn tail is `Corruption` too.
+ * - `"pointInTime"`: replay stops at the first damage; the rest of that log and every later log
+ *   are dropped (moved into `lost/`, not deleted) and reported in `stats.recovery`. The database
+ *   opens at the last consistent point before the damage: writes after it, synced or not, are lost.
+ */
+export type WalRecoveryMode = "tolerateTornTail" | "absoluteConsistency" | "pointInTime"
 
 export interface DbOptions {
   /** Directory holding the database's files. Created if missing. */
@@ -50,6 +65,8 @@ export interface DbOptions {
   readonly tieredMinMergeWidth?: number
   /** Runs compaction in the background. Default true (tests may turn it off). */
   readonly backgroundCompaction?: boolean
+  /** What opening does with a damaged or torn WAL (see `WalRecoveryMode`). Default "tolerateTornTail". */
+  readonly walRecoveryMode?: WalRecoveryMode
 }
 
 export type ResolvedOptions = { readonly [K in keyof DbOptions]-?: NonNullable<DbOptions[K]> }
@@ -74,7 +91,8 @@ export const defaults: Omit<ResolvedOptions, "directory"> = {
   numLevels: 7,
   tieredSizeRatio: 2,
   tieredMinMergeWidth: 4,
-  backgroundCompaction: true
+  backgroundCompaction: true,
+  walRecoveryMode: "tolerateTornTail"
 }
 
 type Rule = readonly [min: number, max: number]
@@ -101,27 +119,48 @@ const integerRules: { readonly [K in keyof typeof defaults]?: Rule } = {
 
 const invalid = (description: string) => new InvalidArgument({ method: "open", description })
 
+/**
+ * The options as given, each own enumerable field read once inside a guard: a throwing getter or
+ * Proxy trap is an `InvalidArgument`, and a getter is not asked twice (it could answer differently).
+ */
+const readOwn = (options: unknown): Record<string, unknown> | InvalidArgument => {
+  try {
+    if (!isPlainObject(options)) return invalid("options must be a plain object")
+    const values: Record<string, unknown> = {}
+    for (const key of Object.keys(options)) values[key] = options[key]
+    return values
+  } catch (e) {
+    return invalid(`reading the options threw: ${reasonOf(e)}`)
+  }
+}
+
 /** Fills in defaults and validates: every number an integer in range, thresholds ordered. */
 export const resolve = (options: DbOptions): Effect.Effect<ResolvedOptions, InvalidArgument> =>
   Effect.suspend(() => {
-    if (options === null || typeof options !== "object") return Effect.fail(invalid("options must be an object"))
-    if (typeof options.directory !== "string" || options.directory.length === 0) {
-      return Effect.fail(invalid("directory must be a non-empty string"))
-    }
+    const given = readOwn(options)
+    if (given instanceof InvalidArgument) return Effect.fail(given)
     const known = new Set<string>(["directory", ...Object.keys(defaults)])
-    for (const key of Object.keys(options)) {
+    for (const key of Object.keys(given)) {
       if (!known.has(key)) return Effect.fail(invalid(`unknown option ${key}`))
     }
+    if (typeof given.directory !== "string" || given.directory.length === 0) {
+      return Effect.fail(invalid("directory must be a non-empty string"))
+    }
     const resolved: Record<string, unknown> = { ...defaults }
-    for (const [key, value] of Object.entries(options)) if (value !== undefined) resolved[key] = value
+    for (const [key, value] of Object.entries(given)) if (value !== undefined) resolved[key] = value
     for (const [key, rule] of Object.entries(integerRules) as Array<[string, Rule]>) {
       const value = resolved[key]
       if (typeof value !== "number" || !Number.isInteger(value) || value < rule[0] || value > rule[1]) {
-        return Effect.fail(invalid(`${key} must be an integer in [${rule[0]}, ${rule[1]}], got ${String(value)}`))
+        return Effect.fail(invalid(`${key} must be an integer in [${rule[0]}, ${rule[1]}], got ${describeValue(value)}`))
       }
     }
     if (resolved.compaction !== "leveled" && resolved.compaction !== "tiered") {
-      return Effect.fail(invalid(`compaction must be "leveled" or "tiered", got ${String(resolved.compaction)}`))
+      return Effect.fail(invalid(`compaction must be "leveled" or "tiered", got ${describeValue(resolved.compaction)}`))
+    }
+    if (!["tolerateTornTail", "absoluteConsistency", "pointInTime"].includes(resolved.walRecoveryMode as string)) {
+      return Effect.fail(
+        invalid(`walRecoveryMode must be "tolerateTornTail", "absoluteConsistency" or "pointInTime", got ${describeValue(resolved.walRecoveryMode)}`)
+      )
     }
     if (typeof resolved.backgroundCompaction !== "boolean") {
       return Effect.fail(invalid("backgroundCompaction must be a boolean"))
@@ -132,3 +171,7 @@ export const resolve = (options: DbOptions): Effect.Effect<ResolvedOptions, Inva
     }
     return Effect.succeed(r)
   })
+
+/** A value in a message without running the caller's code (`String(x)` calls `toString`). */
+const describeValue = (x: unknown): string =>
+  typeof x === "string" ? JSON.stringify(x) : x === null || typeof x !== "object" && typeof x !== "function" ? String(x) : typeof x

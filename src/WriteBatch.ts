@@ -1,7 +1,13 @@
 /**
  * A write batch: puts and deletes applied atomically by `Db.write`. Build it with
- * `WriteBatch.make().put("a", "1").delete("b")`. Keys and values are taken as given and validated
- * when the batch is written: a bad entry fails the whole batch and nothing is written.
+ * `WriteBatch.make().put("a", "1").delete("b")`.
+ *
+ * The batch only records what it is given (it cannot fail: a builder that threw would be a defect,
+ * not a typed error). `Db.write(batch)` validates every entry when its effect is built, exactly as
+ * `put` and `delete` do, and copies the keys and values then: a bad entry is an `InvalidArgument`
+ * for the whole batch and nothing is written; entries added, or buffers changed, after `write` was
+ * called do not count. The same holds for a batch built by hand as `{ ops: [{ kind, key, value }] }`:
+ * `write` trusts nothing about where the batch came from.
  */
 import type { Bytes } from "./Db.js"
 

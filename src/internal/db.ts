@@ -19,12 +19,13 @@ import * as Wal from "../Wal.js"
 import type { WriteBatch } from "../WriteBatch.js"
 import { DbConfig } from "./dbConfig.js"
 import { DbState, DbStateTag } from "./dbState.js"
+import { makeDirectoryDurably } from "./fileIo.js"
 import { LOCK_FILE_NAME } from "./fileNames.js"
 import { acquireLock } from "./lock.js"
 import { makePointRead } from "./pointRead.js"
 import { recover } from "./recovery.js"
 import { makeScan } from "./scan.js"
-import { checkWriteOptions, resolveBound, resolveDelete, resolveKey, resolvePut } from "./validate.js"
+import { READ_OPTION_FIELDS, readOptions, reasonOf, resolveBatch, resolveBound, resolveDelete, resolveKey, resolvePut, resolveWriteOptions } from "./validate.js"
 import { levelBytes } from "./version/version.js"
 import type { ResolvedOp } from "./wal/batchCodec.js"
 import { yieldToEventLoop } from "./realSleep.js"
@@ -36,10 +37,9 @@ export const makeDb = (
 ): Effect.Effect<DbService, DbError, FileSystem | Path | Scope.Scope> =>
   Effect.gen(function* () {
     const resolved = yield* resolve(options)
-    const fs = yield* FileSystem
     const path = yield* Path
     const directory = path.resolve(resolved.directory)
-    yield* fs.makeDirectory(directory, { recursive: true })
+    yield* makeDirectoryDurably(directory, path.dirname)
     yield* acquireLock(directory, path.join(directory, LOCK_FILE_NAME))
 
     const state = new DbState()
@@ -77,16 +77,25 @@ export const makeDb = (
     const yieldingTo = <A, E>(effect: Effect.Effect<A, E>, entries = 1): Effect.Effect<A, E> =>
       state.yieldDue(entries) ? Effect.zipRight(yieldToEventLoop, effect) : effect
 
+    /** The sequence a read sees: `options.snapshot`'s (read once, guarded), else the latest. */
     const readSequence = (method: string, options: ReadOptions | undefined): number | InvalidArgument => {
-      const snapshot = options?.snapshot
+      const o = readOptions(method, options, READ_OPTION_FIELDS)
+      if (o instanceof InvalidArgument) return o
+      const snapshot = o.snapshot
       if (snapshot === undefined) return state.visibleSequence
-      if (typeof snapshot !== "object" || snapshot === null || typeof snapshot.sequence !== "number") {
+      let sequence: unknown
+      try {
+        sequence = typeof snapshot === "object" && snapshot !== null ? (snapshot as { sequence?: unknown }).sequence : undefined
+      } catch {
+        sequence = undefined
+      }
+      if (typeof sequence !== "number") {
         return new InvalidArgument({ method, description: "options.snapshot must be a snapshot of this database" })
       }
-      if (!state.snapshots.has(snapshot.sequence)) {
+      if (!state.snapshots.has(sequence)) {
         return new InvalidArgument({ method, description: "the snapshot was released" })
       }
-      return snapshot.sequence
+      return sequence
     }
 
     const get = (key: Bytes, options?: ReadOptions) =>
@@ -102,14 +111,20 @@ export const makeDb = (
     const getMany = (keys: ReadonlyArray<Bytes>, options?: ReadOptions) =>
       Effect.suspend((): Effect.Effect<Array<Option.Option<Uint8Array>>, DbError> => {
         if (state.closed) return closed("getMany")
-        if (!Array.isArray(keys)) {
-          return Effect.fail(new InvalidArgument({ method: "getMany", description: "keys must be an array" }))
-        }
         const resolvedKeys: Array<string> = []
-        for (const key of keys) {
-          const k = resolveKey("getMany", key, resolved.maxKeySize)
-          if (typeof k !== "string") return Effect.fail(k)
-          resolvedKeys.push(k)
+        try {
+          if (!Array.isArray(keys)) {
+            return Effect.fail(new InvalidArgument({ method: "getMany", description: "keys must be an array" }))
+          }
+          // By index, each element read once (not through a possibly replaced iterator).
+          const n = keys.length
+          for (let i = 0; i < n; i++) {
+            const k = resolveKey("getMany", keys[i], resolved.maxKeySize)
+            if (typeof k !== "string") return Effect.fail(k)
+            resolvedKeys.push(k)
+          }
+        } catch (e) {
+          return Effect.fail(new InvalidArgument({ method: "getMany", description: `reading keys threw: ${reasonOf(e)}` }))
         }
         const seq = readSequence("getMany", options)
         if (typeof seq !== "number") return Effect.fail(seq)
@@ -117,43 +132,34 @@ export const makeDb = (
       })
 
     // Validation is pure, so it runs when the effect is built; the write runs when it is run.
+    // Keys and values are copied then (`validate.ts`), so later changes to the caller's buffers
+    // do not change what is written.
     const put = (key: Bytes, value: Bytes, options?: WriteOptions): Effect.Effect<void, DbError> => {
-      const bad = checkWriteOptions("put", options)
-      if (bad !== undefined) return Effect.fail(bad)
+      const o = resolveWriteOptions("put", options)
+      if (o instanceof InvalidArgument) return Effect.fail(o)
       const op = resolvePut("put", key, value, resolved.maxKeySize, resolved.maxValueSize)
       if (op instanceof InvalidArgument) return Effect.fail(op)
-      return yieldingTo(writer.write([op], options?.sync === true))
+      return yieldingTo(writer.write([op], o.sync))
     }
 
     const del = (key: Bytes, options?: WriteOptions): Effect.Effect<void, DbError> => {
-      const bad = checkWriteOptions("delete", options)
-      if (bad !== undefined) return Effect.fail(bad)
+      const o = resolveWriteOptions("delete", options)
+      if (o instanceof InvalidArgument) return Effect.fail(o)
       const op = resolveDelete("delete", key, resolved.maxKeySize)
       if (op instanceof InvalidArgument) return Effect.fail(op)
-      return yieldingTo(writer.write([op], options?.sync === true))
+      return yieldingTo(writer.write([op], o.sync))
     }
 
-    const write = (batch: WriteBatch, options?: WriteOptions) =>
-      Effect.suspend(() => {
-        const bad = checkWriteOptions("write", options)
-        if (bad !== undefined) return Effect.fail(bad)
-        if (batch === null || typeof batch !== "object" || !Array.isArray((batch as WriteBatch).ops)) {
-          return Effect.fail(new InvalidArgument({ method: "write", description: "batch must be a WriteBatch" }))
-        }
-        const ops: Array<ResolvedOp> = []
-        for (const op of batch.ops) {
-          const r =
-            op.kind === "put"
-              ? resolvePut("write", op.key, op.value, resolved.maxKeySize, resolved.maxValueSize)
-              : op.kind === "delete"
-                ? resolveDelete("write", op.key, resolved.maxKeySize)
-                : new InvalidArgument({ method: "write", description: `unknown batch operation ${String(op.kind)}` })
-          if (r instanceof InvalidArgument) return Effect.fail(r)
-          ops.push(r)
-        }
-        if (ops.length === 0) return state.closed ? closed("write") : Effect.void
-        return yieldingTo(writer.write(ops, options?.sync === true), ops.length)
-      })
+    // Like `put`, the batch (a `WriteBatch` or a hand-built `{ ops }`) is read and its bytes copied
+    // when the effect is built: operations added to it or buffers changed afterwards do not count.
+    const write = (batch: WriteBatch, options?: WriteOptions): Effect.Effect<void, DbError> => {
+      const o = resolveWriteOptions("write", options)
+      if (o instanceof InvalidArgument) return Effect.fail(o)
+      const ops: Array<ResolvedOp> | InvalidArgument = resolveBatch("write", batch, resolved.maxKeySize, resolved.maxValueSize)
+      if (ops instanceof InvalidArgument) return Effect.fail(ops)
+      if (ops.length === 0) return Effect.suspend(() => (state.closed ? closed("write") : Effect.void))
+      return yieldingTo(writer.write(ops, o.sync), ops.length)
+    }
 
     const snapshot: Effect.Effect<Snapshot, DbError, Scope.Scope> = Effect.acquireRelease(
       Effect.suspend(() => {
@@ -225,7 +231,8 @@ export const makeDb = (
         bloomNegatives: store.counters.bloomNegatives,
         tableReads: state.tableReads,
         gets: state.gets,
-        tablesReadPerGet: state.gets === 0 ? 0 : state.tableReads / state.gets
+        tablesReadPerGet: state.gets === 0 ? 0 : state.tableReads / state.gets,
+        recovery: state.recovery
       })
     })
 

@@ -17,7 +17,8 @@ import type { InternalIterator } from "./iter/internalIterator.js"
 import { LevelIterator } from "./iter/levelIterator.js"
 import { MergingIterator } from "./iter/mergingIterator.js"
 import { type Bounds, UserIterator } from "./iter/userIterator.js"
-import { resolveBound } from "./validate.js"
+import { readOptions, resolveBound } from "./validate.js"
+import { yieldToEventLoop } from "./realSleep.js"
 import { MemtableIterator } from "./memtable/memtableIterator.js"
 import type { Version } from "./version/version.js"
 
@@ -40,10 +41,13 @@ interface ResolvedScan {
   readonly values: boolean
 }
 
-/** Validates scan options into bounds (a prefix becomes a lower and an upper bound). */
+/**
+ * Validates scan options into bounds (a prefix becomes a lower and an upper bound). Each field is
+ * read once, guarded (`readOptions`); `snapshot` is left to the read sequence.
+ */
 export const resolveScan = (options: ScanOptions | undefined): ResolvedScan | InvalidArgument => {
-  const o = options ?? {}
-  if (typeof o !== "object" || o === null) return new InvalidArgument({ method: "scan", description: "options must be an object" })
+  const o = readOptions("scan", options, ["gt", "gte", "lt", "lte", "prefix", "limit", "reverse", "keys", "values"])
+  if (o instanceof InvalidArgument) return o
   const gt = resolveBound("scan", "gt", o.gt)
   const gte = resolveBound("scan", "gte", o.gte)
   const lt = resolveBound("scan", "lt", o.lt)
@@ -140,9 +144,16 @@ export const makeScan = (deps: {
         const keys: Array<string> = []
         const values: Array<Uint8Array> = []
         const pull: Effect.Effect<Chunk.Chunk<Entry>, Option.Option<DbError>> = Effect.suspend(() => {
+          // Closing the database closed the tables under this scan.
+          if (state.closed) return Effect.fail(Option.some<DbError>(new DbClosed({ method: "scan" })))
+          // A loop of scans that never waits yields to pending background work like point operations.
+          if (state.yieldDue(CHUNK)) return Effect.zipRight(yieldToEventLoop, fillChunk)
+          return fillChunk
+        })
+        const fillChunk: Effect.Effect<Chunk.Chunk<Entry>, Option.Option<DbError>> = Effect.suspend(() => {
           const result = user.fill(keys, values, CHUNK)
           if (result === "pending") {
-            return Effect.zipRight(Effect.mapError(merged.load(), Option.some), pull)
+            return Effect.zipRight(Effect.mapError(merged.load(), Option.some), fillChunk)
           }
           if (keys.length === 0) return Effect.fail(Option.none())
           const out = new Array<Entry>(keys.length)
