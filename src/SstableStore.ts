@@ -208,9 +208,13 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
     }
   }
 
-  /** Opens the table's file and reader into `open`, unpinned. */
+  /**
+   * Opens the table's file and reader into `open`, unpinned. Uninterruptible: a caller interrupted
+   * while the file opens (a scan under `Effect.timeout`) would otherwise leave the handle open in
+   * a scope nobody closes until the database does; the open finishes and the table is cached.
+   */
   const load = (meta: FileMeta): Effect.Effect<void, Corruption | PlatformError> =>
-    Effect.gen(function* () {
+    Effect.uninterruptible(Effect.gen(function* () {
       const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
       const name = tableFileName(meta.number)
       const reader = yield* Effect.gen(function* () {
@@ -225,10 +229,10 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
           cache: blockCache,
           counters
         })
-      }).pipe(Effect.tapErrorCause(() => Scope.close(scope, Exit.void)))
+      }).pipe(Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, Exit.void))))
       // No eviction here: the caller has not pinned the reader yet. It evicts once it has.
       open.set(meta.number, { reader, scope, pins: 0, doomed: false })
-    })
+    }))
 
   /** Opens the table into the cache, sharing an open already under way; pins nothing. */
   const ensureOpen = (meta: FileMeta): Effect.Effect<void, Corruption | PlatformError> =>

@@ -1,6 +1,32 @@
 /**
  * What `Db.stats` reports.
  */
+import type { WalRecoveryMode } from "./Options.js"
+
+/** Bytes of a log that opening did not replay, and why. */
+export interface LogDrop {
+  /** The log's file name. */
+  readonly file: string
+  /** File offset of the first byte not replayed. */
+  readonly offset: number
+  readonly droppedBytes: number
+  readonly description: string
+}
+
+/** What the last open found in the WALs it replayed (doc/log_format.md). */
+export interface RecoveryStats {
+  readonly walRecoveryMode: WalRecoveryMode
+  readonly logsReplayed: number
+  readonly recordsReplayed: number
+  /** Partial writes cut from the end of a log (a crash interrupted them; none was acknowledged as synced). */
+  readonly tornTails: ReadonlyArray<LogDrop>
+  /** Damage `pointInTime` recovery stopped at (always empty in the other modes: they fail instead). */
+  readonly damage: ReadonlyArray<LogDrop>
+  /** Logs after the damage that `pointInTime` recovery dropped whole. */
+  readonly droppedLogs: ReadonlyArray<string>
+  /** Files moved into the directory's `lost/` folder instead of being deleted (the damaged and dropped logs). */
+  readonly movedToLost: ReadonlyArray<string>
+}
 export interface LevelStats {
   readonly level: number
   readonly tables: number
@@ -43,4 +69,6 @@ export interface DbStats {
    * the tables whose key range holds the key.
    */
   readonly tablesReadPerGet: number
+  /** What opening found in the WALs it replayed. */
+  readonly recovery: RecoveryStats
 }

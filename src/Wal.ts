@@ -2,21 +2,20 @@
  * The `Wal` service: the write-ahead log. One log file at a time is open for appends; a record
  * holds one write batch (doc/log_format.md). `append` hands the framed bytes to the OS before it
  * returns (a write survives `kill -9`); `sync` makes them durable (power loss).
- * `replay` reads a log back, stopping cleanly at a torn tail and failing with `Corruption` when
- * a damaged record is followed by good ones.
+ * `replay` reads a log back: its whole records up to a torn tail or damage, and which it was
+ * (recovery decides what each means, by `walRecoveryMode`).
  */
 import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem, type File } from "@effect/platform/FileSystem"
 import { Buffer } from "node:buffer"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import { Corruption } from "./errors.js"
 import { DbConfig } from "./internal/dbConfig.js"
 import { syncDirectory } from "./internal/fileIo.js"
 import { logFileName } from "./internal/fileNames.js"
 import { hasSyncAppend, SyncAppend, type SyncAppendFile } from "./internal/fileCapabilities.js"
 import { LogWriter } from "./internal/wal/logWriter.js"
-import { readLog } from "./internal/wal/logReader.js"
+import { type LogReadResult, readLog } from "./internal/wal/logReader.js"
 
 export interface Wal {
   /** Starts log `number`; the previous log file is synced and closed. */
@@ -31,18 +30,26 @@ export interface Wal {
   readonly appendNow: (payload: Uint8Array) => void
   /** Makes every appended record durable. */
   readonly sync: Effect.Effect<void, PlatformError>
-  /** The records of log `number`, in order, with the file offset of each (for error messages). */
-  readonly replay: (number: number) => Effect.Effect<LogRecords, Corruption | PlatformError>
+  /** The records of log `number`, in order, with the file offset of each, and how the file ends. */
+  readonly replay: (number: number) => Effect.Effect<LogRecords, PlatformError>
   /** The number of the log being appended to (0 before `open`). */
   readonly currentNumber: () => number
   /** Bytes appended since open. */
   readonly bytesWritten: () => number
 }
 
-/** The whole records of a log and where each starts in the file. */
+/** The whole records of a log, where each starts in the file, and how the file ends. */
 export interface LogRecords {
   readonly records: ReadonlyArray<Uint8Array>
   readonly offsets: ReadonlyArray<number>
+  /** `clean`, `torn` (a cut write) or `corrupt` (damage): see doc/log_format.md. */
+  readonly end: LogReadResult["end"]
+  /** File offset just after the last whole record. */
+  readonly validBytes: number
+  /** The file's size. */
+  readonly size: number
+  readonly corruptOffset?: number
+  readonly description?: string
 }
 
 export const Wal = Context.GenericTag<Wal>("stratadb/Wal")
@@ -106,18 +113,9 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
   }
 
   const replay = (n: number) =>
-    Effect.gen(function* () {
-      const name = logFileName(n)
-      const bytes = yield* fs.readFile(config.file(name))
+    Effect.map(fs.readFile(config.file(logFileName(n))), (bytes): LogRecords => {
       const log = readLog(bytes)
-      if (log.end === "corrupt") {
-        return yield* new Corruption({
-          file: name,
-          offset: log.corruptOffset ?? 0,
-          description: log.description ?? "damaged log record followed by valid records"
-        })
-      }
-      return { records: log.records, offsets: log.recordOffsets }
+      return { ...log, records: log.records, offsets: log.recordOffsets, size: bytes.length }
     })
 
   yield* Effect.addFinalizer(() => closeCurrent.pipe(Effect.ignore))

@@ -206,12 +206,26 @@ describe("readLog on torn logs", () => {
     assertRecords(readLog(log.bytes.subarray(0, n - 1)).records, records.slice(0, -1))
   })
 
-  it("zeros or garbage after the last record are a torn tail", () => {
+  it("zeros after the last record are a torn tail (a file extended by a crash, never written)", () => {
     const records = [payload(100, 1), payload(40_000, 2), payload(10, 3)]
     const log = writeLog(records)
-    for (const tail of [new Uint8Array(3), new Uint8Array(100), new Uint8Array(BLOCK_SIZE * 2), payload(5000, 9)]) {
+    for (const tail of [new Uint8Array(3), new Uint8Array(100), new Uint8Array(BLOCK_SIZE * 2)]) {
       const result = readLog(concat(log.bytes, tail))
       assert.strictEqual(result.end, "torn")
+      assert.strictEqual(result.validBytes, log.bytes.length)
+      assertRecords(result.records, records)
+    }
+  })
+
+  it("garbage after the last record is corrupt, not a torn tail", () => {
+    const records = [payload(100, 1), payload(40_000, 2), payload(10, 3)]
+    const log = writeLog(records)
+    const garbage = payload(5000, 9)
+    garbage[6] = 7 // not a fragment type
+    for (const tail of [garbage, concat(new Uint8Array(20), Uint8Array.of(1))]) {
+      const result = readLog(concat(log.bytes, tail))
+      assert.strictEqual(result.end, "corrupt")
+      assert.strictEqual(result.corruptOffset, log.bytes.length)
       assert.strictEqual(result.validBytes, log.bytes.length)
       assertRecords(result.records, records)
     }
@@ -271,18 +285,21 @@ describe("readLog on corrupt logs", () => {
     }
   })
 
-  it("a flipped byte in the last record is torn, with the records before it", () => {
+  it("a flipped bit anywhere in the last record is corrupt, with the records before it", () => {
     for (const last of [d, payload(80_000, 6)]) {
       const log = writeLog([a, b, c, last])
       const start = log.starts[3]!
       const end = log.ends[3]!
-      for (const pos of [start, start + 4, start + 6, start + 7, end - 1, start + ((end - start) >> 1)]) {
-        const bytes = Uint8Array.from(log.bytes)
-        bytes[pos]! ^= 0x04
-        const result = readLog(bytes)
-        assert.strictEqual(result.end, "torn", `flip at ${pos}`)
-        assert.strictEqual(result.validBytes, log.ends[2])
-        assertRecords(result.records, [a, b, c])
+      const positions = last === d ? Array.from({ length: end - start }, (_, i) => start + i) : [start, start + 4, start + 5, start + 6, start + 7, end - 1, start + ((end - start) >> 1), BLOCK_SIZE * 2 + 4, BLOCK_SIZE * 2 + 5]
+      for (const pos of positions) {
+        for (let bit = 0; bit < 8; bit++) {
+          const bytes = Uint8Array.from(log.bytes)
+          bytes[pos]! ^= 1 << bit
+          const result = readLog(bytes)
+          assert.strictEqual(result.end, "corrupt", `flip of bit ${bit} at ${pos}`)
+          assert.strictEqual(result.validBytes, log.ends[2])
+          assertRecords(result.records, [a, b, c])
+        }
       }
     }
   })
@@ -312,12 +329,13 @@ describe("readLog on corrupt logs", () => {
     }
   })
 
-  it("damage with only fragments of the damaged record after it is torn", () => {
+  it("damage at the end of the log, with nothing whole after it, is corrupt", () => {
     const x = payload(20, 7)
-    // A stray LAST at the end; a bad FIRST followed by its (valid) LAST.
+    // A stray LAST at the end; a bad FIRST followed by its (valid) LAST; an unknown type.
     for (const tail of [fragment(LAST, x), concat(fragment(FIRST, x, 1), fragment(LAST, x)), fragment(5, x)]) {
       const result = readLog(concat(fragment(FULL, a), tail))
-      assert.strictEqual(result.end, "torn")
+      assert.strictEqual(result.end, "corrupt")
+      assert.strictEqual(result.corruptOffset, 107)
       assertRecords(result.records, [a])
     }
   })
@@ -355,7 +373,13 @@ describe("readLog on corrupt logs", () => {
         return
       }
       assertRecords(result.records, records.slice(0, damaged))
-      assert.strictEqual(result.end, damaged === records.length - 1 ? "torn" : "corrupt")
+      // Only a flip of several bits in the length of the last fragment of the file can pass for a
+      // cut (a torn write); every other flip is damage.
+      const inLength = (pos - log.starts[damaged]! === 4 || pos - log.starts[damaged]! === 5 || pos % BLOCK_SIZE === 4 || pos % BLOCK_SIZE === 5)
+      const severalBits = (flip & (flip - 1)) !== 0
+      if (!(damaged === records.length - 1 && inLength && severalBits && result.end === "torn")) {
+        assert.strictEqual(result.end, "corrupt")
+      }
       assert.strictEqual(result.validBytes, damaged === 0 ? 0 : log.ends[damaged - 1])
     },
     { fastCheck: { numRuns: 100 } }

@@ -5,6 +5,7 @@
  */
 import { Context, Deferred, Effect, Exit, FiberId } from "effect"
 import type { DbError } from "../errors.js"
+import type { RecoveryStats } from "../Stats.js"
 
 /** Foreground time between yields to pending background work. */
 export const FOREGROUND_SLICE_MS = 2
@@ -17,6 +18,16 @@ export class DbState {
   closed = false
   /** A failed background job: later writes fail with it. */
   backgroundError: DbError | undefined = undefined
+  /** What the open found in the WALs it replayed (set by recovery). */
+  recovery: RecoveryStats = {
+    walRecoveryMode: "tolerateTornTail",
+    logsReplayed: 0,
+    recordsReplayed: 0,
+    tornTails: [],
+    damage: [],
+    droppedLogs: [],
+    movedToLost: []
+  }
   /** Live snapshots: sequence -> reference count. */
   readonly snapshots = new Map<number, number>()
 

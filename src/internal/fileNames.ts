@@ -18,6 +18,8 @@ export const manifestFileName = (n: number): string => `MANIFEST-${fileNumberStr
 export const CURRENT_FILE_NAME = "CURRENT"
 export const CURRENT_TEMP_FILE_NAME = "CURRENT.dbtmp"
 export const LOCK_FILE_NAME = "LOCK"
+/** The folder where an open that found damage keeps the files it would otherwise delete. */
+export const LOST_DIRECTORY_NAME = "lost"
 
 export type ParsedFileName =
   | { readonly kind: "log" | "table" | "manifest"; readonly number: number }

@@ -9,13 +9,15 @@ import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { Effect } from "effect"
 import { Corruption } from "../errors.js"
+import type { LogDrop } from "../Stats.js"
 import { Manifest } from "../Manifest.js"
 import { Memtable } from "../Memtable.js"
 import { SstableStore } from "../SstableStore.js"
 import { Wal } from "../Wal.js"
 import { DbConfig } from "./dbConfig.js"
 import { DbStateTag } from "./dbState.js"
-import { CURRENT_FILE_NAME, logFileName, parseFileName, type ParsedFileName, tableFileName } from "./fileNames.js"
+import { CURRENT_FILE_NAME, logFileName, LOST_DIRECTORY_NAME, parseFileName, type ParsedFileName, tableFileName } from "./fileNames.js"
+import { syncDirectory } from "./fileIo.js"
 import { writeMemtable } from "./flush.js"
 import { Memtable as Table } from "./memtable/memtable.js"
 import { liveFiles } from "./version/version.js"
@@ -66,20 +68,54 @@ export const recover: Effect.Effect<
     .sort((a, b) => a - b)
   let last = manifest.lastSequence()
   const recovered = new Table(0)
+  const mode = config.options.walRecoveryMode
+  const report = { logsReplayed: 0, recordsReplayed: 0, tornTails: [] as Array<LogDrop>, damage: [] as Array<LogDrop> }
+  /** Logs not replayed, or not whole: kept in `lost/` rather than deleted (pointInTime only). */
+  const keep: Array<string> = []
+  const droppedLogs: Array<string> = []
   for (const n of logs) {
-    const { offsets, records } = yield* wal.replay(n)
-    for (let r = 0; r < records.length; r++) {
+    const name = logFileName(n)
+    if (report.damage.length > 0) {
+      // pointInTime: everything after the damage is dropped whole.
+      droppedLogs.push(name)
+      keep.push(name)
+      continue
+    }
+    const log = yield* wal.replay(n)
+    report.logsReplayed++
+    if (log.end !== "clean") {
+      const drop: LogDrop = {
+        file: name,
+        offset: log.end === "corrupt" ? (log.corruptOffset ?? log.validBytes) : log.validBytes,
+        droppedBytes: log.size - log.validBytes,
+        description: log.description ?? log.end
+      }
+      if (log.end === "torn" && mode !== "absoluteConsistency") {
+        report.tornTails.push(drop)
+      } else if (log.end === "corrupt" && mode === "pointInTime") {
+        report.damage.push(drop)
+        keep.push(name)
+      } else {
+        const why = log.end === "torn" ? `torn tail (walRecoveryMode ${mode})` : "damaged record"
+        return yield* new Corruption({ file: name, offset: drop.offset, description: `${why}: ${drop.description}` })
+      }
+    }
+    for (let r = 0; r < log.records.length; r++) {
       const end = yield* Effect.try({
-        try: () => decodeBatch(records[r]!, (key, seq, kind, value) => recovered.add(key, seq, kind, value)),
+        try: () => decodeBatch(log.records[r]!, (key, seq, kind, value) => recovered.add(key, seq, kind, value)),
         catch: (e) =>
           new Corruption({
-            file: logFileName(n),
-            offset: offsets[r]!,
+            file: name,
+            offset: log.offsets[r]!,
             description: e instanceof BatchFormatError || e instanceof DecodeError ? `bad batch: ${e.message}` : String(e)
           })
       })
       if (end > last) last = end
+      report.recordsReplayed++
     }
+  }
+  if (report.tornTails.length > 0 || report.damage.length > 0) {
+    yield* Effect.logWarning("stratadb: WAL recovery dropped bytes", { ...report, droppedLogs })
   }
   state.lastSequence = last
   state.visibleSequence = last
@@ -97,12 +133,30 @@ export const recover: Effect.Effect<
 
   const live = liveFiles(manifest.current())
   const current = manifest.manifestNumber()
+  const kept = new Set(keep)
+  // An open that found damage deletes nothing it does not know to be obsolete: the damaged and
+  // dropped logs, and tables the manifest does not name, go into lost/ for inspection or repair.
+  const damaged = report.damage.length > 0
+  const movedToLost: Array<string> = []
   for (const { name, parsed } of files) {
+    const orphanTable = parsed.kind === "table" && !live.has(parsed.number)
+    if (kept.has(name) || (damaged && orphanTable)) {
+      const lost = config.file(LOST_DIRECTORY_NAME)
+      yield* fs.makeDirectory(lost, { recursive: true })
+      yield* fs.rename(config.file(name), `${lost}/${name}`)
+      movedToLost.push(name)
+      continue
+    }
     const obsolete =
       (parsed.kind === "log" && parsed.number < newLog) ||
       (parsed.kind === "manifest" && parsed.number !== current) ||
       parsed.kind === "currentTemp" ||
-      (parsed.kind === "table" && !live.has(parsed.number))
+      orphanTable
     if (obsolete) yield* fs.remove(config.file(name)).pipe(Effect.ignore)
   }
+  if (movedToLost.length > 0) {
+    yield* syncDirectory(config.file(LOST_DIRECTORY_NAME))
+    yield* syncDirectory(config.directory)
+  }
+  state.recovery = { walRecoveryMode: mode, ...report, droppedLogs, movedToLost }
 })

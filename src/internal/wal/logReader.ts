@@ -1,7 +1,8 @@
 /**
  * The log reader (`doc/log_format.md`): reassembles the records of a whole log file and tells how
- * the file ends: `clean`, `torn` (a partial write at the tail: keep the records before it) or
- * `corrupt` (damage followed by at least one more whole record: the caller fails with `Corruption`).
+ * the file ends: `clean`, `torn` (a record cut short by the end of the file, or a tail of zeros: a
+ * partial write; keep the records before it) or `corrupt` (a complete fragment that fails its
+ * checks, or fragments out of order: damage, wherever it is; the caller decides).
  *
  * A payload that failed its checksum is never returned, nor any record after the first damage.
  */
@@ -143,6 +144,29 @@ const hasWholeRecordFrom = (bytes: Uint8Array, from: number): boolean => {
   return false
 }
 
+/** True when every byte of `bytes` from `from` on is zero (a file extended by a crash, never written). */
+const zerosFrom = (bytes: Uint8Array, from: number): boolean => {
+  for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false
+  return true
+}
+
+/**
+ * For a fragment at `p` whose payload runs past the end of the file: true when flipping one bit
+ * of its length gives a whole fragment whose checksum matches, i.e. the length was damaged, not
+ * cut by the end of the file.
+ */
+const lengthWasFlipped = (bytes: Uint8Array, p: number, blockEnd: number): boolean => {
+  const type = bytes[p + 6]!
+  const stored = (bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24)) >>> 0
+  const length = bytes[p + 4]! | (bytes[p + 5]! << 8)
+  for (let bit = 0; bit < 16; bit++) {
+    const end = p + HEADER_SIZE + (length ^ (1 << bit))
+    if (end > bytes.length || end > blockEnd) continue
+    if (maskedCrcOfTyped(type, bytes, p + HEADER_SIZE, end) === stored) return true
+  }
+  return false
+}
+
 /** Reads every record of a log file held in `bytes`. */
 export const readLog = (bytes: Uint8Array): LogReadResult => {
   const n = bytes.length
@@ -161,11 +185,11 @@ export const readLog = (bytes: Uint8Array): LogReadResult => {
     validBytes,
     description
   })
-  /** Damage at `at`: `corrupt` if a whole record follows from `resyncFrom`, `torn` otherwise. */
-  const damaged = (at: number, resyncFrom: number, description: string): LogReadResult =>
-    hasWholeRecordFrom(bytes, resyncFrom)
-      ? { records, recordOffsets, end: "corrupt", validBytes, corruptOffset: at, description }
-      : torn(description)
+  /** Damage found at `from` (reported at `at`): `corrupt`, unless only zeros follow (`torn`). */
+  const damaged = (at: number, from: number, description: string): LogReadResult =>
+    zerosFrom(bytes, from)
+      ? torn(`zeros from ${from} to the end of the file`)
+      : { records, recordOffsets, end: "corrupt", validBytes, corruptOffset: at, description }
 
   let p = 0
   for (;;) {
@@ -182,14 +206,19 @@ export const readLog = (bytes: Uint8Array): LogReadResult => {
     const outcome = checkFragment(bytes, p, blockEnd)
     if (outcome < 0) {
       if (outcome === TRUNCATED_HEADER) return torn(`fragment header at ${p} runs past the end of the file`)
-      return damaged(p, p + 1, describeOutcome(outcome, p))
+      // A payload cut by the end of the file is a torn write, unless its length was damaged: one
+      // bit of it flipped, or whole records follow inside what it claims as its payload.
+      if (outcome === TRUNCATED_PAYLOAD && !lengthWasFlipped(bytes, p, blockEnd) && !hasWholeRecordFrom(bytes, p + 1)) {
+        return torn(describeOutcome(outcome, p))
+      }
+      return damaged(p, p, describeOutcome(outcome, p))
     }
     const payloadStart = p + HEADER_SIZE
     const next = fragmentEnd(bytes, p)
     switch (outcome) {
       case FULL:
         if (recordStart >= 0) {
-          return damaged(recordStart, p, `record at ${recordStart} has no last fragment (full fragment at ${p})`)
+          return damaged(recordStart, recordStart, `record at ${recordStart} has no last fragment (full fragment at ${p})`)
         }
         records.push(bytes.subarray(payloadStart, next))
         recordOffsets.push(p)
@@ -197,7 +226,7 @@ export const readLog = (bytes: Uint8Array): LogReadResult => {
         break
       case FIRST:
         if (recordStart >= 0) {
-          return damaged(recordStart, p, `record at ${recordStart} has no last fragment (first fragment at ${p})`)
+          return damaged(recordStart, recordStart, `record at ${recordStart} has no last fragment (first fragment at ${p})`)
         }
         recordStart = p
         parts = [bytes.subarray(payloadStart, next)]
@@ -205,7 +234,7 @@ export const readLog = (bytes: Uint8Array): LogReadResult => {
         break
       case MIDDLE:
       case LAST: {
-        if (recordStart < 0) return damaged(p, next, `fragment at ${p} continues no record`)
+        if (recordStart < 0) return damaged(p, p, `fragment at ${p} continues no record`)
         parts.push(bytes.subarray(payloadStart, next))
         partsLength += next - payloadStart
         if (outcome === LAST) {
