@@ -111,7 +111,12 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
     if (m === null) {
       return yield* new Corruption({ file: CURRENT_FILE_NAME, offset: 0, description: `CURRENT names ${JSON.stringify(current)}` })
     }
-    const bytes = yield* fs.readFile(config.file(current))
+    const bytes = yield* fs.readFile(config.file(current)).pipe(
+      Effect.catchIf(
+        (e) => e._tag === "SystemError" && e.reason === "NotFound",
+        () => new Corruption({ file: CURRENT_FILE_NAME, offset: 0, description: `CURRENT names ${current}, which is missing` })
+      )
+    )
     const log = readLog(bytes)
     if (log.end === "corrupt") {
       return yield* new Corruption({

@@ -167,3 +167,21 @@ describe("a complete record that fails its checksum", () => {
       })
     ))
 })
+
+describe("CURRENT", () => {
+  it.effect("naming a manifest that is missing is Corruption, and nothing is deleted", () =>
+    mem(
+      Effect.gen(function* () {
+        const control = yield* MemoryFileSystem.MemoryFileSystem
+        const fs = yield* FileSystem
+        const dir = "/current-missing"
+        yield* withDb({ directory: dir }, (db) => Effect.zipRight(db.put("a", "1"), db.flush))
+        const manifest = yield* fileOf(dir, /^MANIFEST-/)
+        yield* fs.rename(manifest, `${manifest}.moved`)
+        const before = (yield* control.listFiles).map((f) => f.path).sort()
+        const opened = yield* withDb({ directory: dir }, () => Effect.void).pipe(Effect.either)
+        assert.isTrue(Either.isLeft(opened) && opened.left._tag === "Corruption", String(opened))
+        assert.deepStrictEqual((yield* control.listFiles).map((f) => f.path).sort(), before)
+      })
+    ))
+})
