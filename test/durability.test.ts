@@ -6,10 +6,12 @@
 import { FileSystem } from "@effect/platform/FileSystem"
 import type { Path } from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Stream } from "effect"
+import { Chunk, Effect, Either, Fiber, Stream } from "effect"
 import type { DbService } from "../src/Db.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
 import type { DbOptions } from "../src/Options.js"
+import { WriteBatch } from "../src/WriteBatch.js"
+import { readLog } from "../src/internal/wal/logReader.js"
 import { text, textOf, withDb } from "./support.js"
 
 const mem = <A, E>(effect: Effect.Effect<A, E, FileSystem | MemoryFileSystem.MemoryFileSystem | Path>) =>
@@ -182,6 +184,60 @@ describe("CURRENT", () => {
         const opened = yield* withDb({ directory: dir }, () => Effect.void).pipe(Effect.either)
         assert.isTrue(Either.isLeft(opened) && opened.left._tag === "Corruption", String(opened))
         assert.deepStrictEqual((yield* control.listFiles).map((f) => f.path).sort(), before)
+      })
+    ))
+})
+
+/** A file system whose file writes and syncs yield first, so an interruption can land around them. */
+const yieldingFileSystem = Effect.gen(function* () {
+  const fs = yield* FileSystem
+  const slow = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(Effect.yieldNow(), effect)
+  return FileSystem.of({
+    ...fs,
+    open: (path, options) =>
+      Effect.map(fs.open(path, options), (file) => {
+        const wrapped = Object.create(file, {
+          sync: { value: slow(file.sync) },
+          writeAll: { value: (bytes: Uint8Array) => slow(file.writeAll(bytes)) }
+        }) as typeof file
+        return wrapped
+      })
+  })
+})
+
+describe("interrupted writes", () => {
+  it.effect("a write interrupted at any step leaves no writer stuck and no sequence taken twice", () =>
+    mem(
+      Effect.gen(function* () {
+        const slowFs = yield* yieldingFileSystem
+        for (let k = 0; k < 24; k++) {
+          const dir = `/interrupted-${k}`
+          yield* withDb({ directory: dir }, (db) =>
+            Effect.gen(function* () {
+              yield* db.put("x", "base", { sync: true })
+              // Two entries: had the interrupted batch kept sequences s+1, s+2 in the log without
+              // taking them, the next write (s+1) would lose to its second entry at recovery.
+              const batch = WriteBatch.make().put("w", `interrupted-${k}`).put("x", `interrupted-${k}`)
+              const fiber = yield* Effect.fork(db.write(batch, { sync: true }))
+              for (let i = 0; i < k; i++) yield* Effect.yieldNow()
+              yield* Fiber.interrupt(fiber)
+              yield* db.put("x", `acknowledged-${k}`, { sync: true }).pipe(
+                Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`k=${k}: the next write hung`) })
+              )
+              assert.strictEqual(textOf(yield* db.get("x")), `acknowledged-${k}`, `k=${k}`)
+            })
+          ).pipe(Effect.provideService(FileSystem, slowFs))
+          // Every record in the log took its own sequences: strictly increasing, none used twice.
+          let previousLast = 0
+          for (const record of readLog(yield* (yield* MemoryFileSystem.MemoryFileSystem).fileBytes(yield* fileOf(dir, /\.log$/))).records) {
+            const view = new DataView(record.buffer, record.byteOffset, record.byteLength)
+            const first = Number(view.getBigUint64(0, true))
+            assert.isAbove(first, previousLast, `k=${k}: a log record reuses sequence ${first}`)
+            previousLast = first + view.getUint32(8, true) - 1
+          }
+          const reopened = yield* withDb({ directory: dir }, (db) => db.get("x"))
+          assert.strictEqual(textOf(reopened), `acknowledged-${k}`, `k=${k}: after reopen`)
+        }
       })
     ))
 })

@@ -25,6 +25,9 @@ import type { DbState } from "./dbState.js"
 import { realSleep } from "./realSleep.js"
 import { encodeBatch, type EncodedBatch, type ResolvedOp, setSequence } from "./wal/batchCodec.js"
 
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+const identity: Restore = (effect) => effect
+
 interface Pending {
   readonly batch: EncodedBatch
   readonly sync: boolean
@@ -108,9 +111,21 @@ export const makeWriter = (deps: {
   }
 
   /** Commits one group; the caller holds `writing`. */
-  const commitGroup = (group: ReadonlyArray<Pending> | undefined, lead: EncodedBatch | undefined, leadSync: boolean) =>
+  const commitGroup = (
+    group: ReadonlyArray<Pending> | undefined,
+    lead: EncodedBatch | undefined,
+    leadSync: boolean,
+    restore: Restore = identity
+  ) => Effect.zipRight(restore(makeRoom), appendGroup(group, lead, leadSync))
+
+  /**
+   * Stamps the group's sequences, appends it, syncs if asked and applies it. Always run
+   * uninterruptibly (from `write`'s mask or from `drainQueue`, a finalizer): a record in the log
+   * whose sequences were not taken would be replayed at recovery beside the next write stamped
+   * with the same sequences.
+   */
+  const appendGroup = (group: ReadonlyArray<Pending> | undefined, lead: EncodedBatch | undefined, leadSync: boolean) =>
     Effect.gen(function* () {
-      yield* makeRoom
       let seq = state.lastSequence
       let needSync = leadSync
       const batches: Array<EncodedBatch> = []
@@ -153,21 +168,27 @@ export const makeWriter = (deps: {
     )
   })
 
+  /**
+   * Runs uninterruptibly but where `restore` allows: a writer interrupted between taking the
+   * writer role and the `ensuring` that gives it back would keep every later writer waiting.
+   * Waits (a stall, a queued write's turn) stay interruptible; an interrupted queued write may
+   * still be committed by the leader, as any write in flight may.
+   */
   const write = (ops: ReadonlyArray<ResolvedOp>, sync: boolean): Effect.Effect<void, DbError> =>
-    Effect.suspend(() => {
+    Effect.uninterruptibleMask((restore) => Effect.suspend(() => {
       if (state.closed) return Effect.fail(new DbClosed({ method: "write" }))
       if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
       const batch = encodeBatch(ops)
       if (writing) {
         const done = Deferred.unsafeMake<void, DbError>(FiberId.none)
         queue.push({ batch, sync, done })
-        return Deferred.await(done)
+        return restore(Deferred.await(done))
       }
       if (!sync && hasRoom() && wal.canAppendNow()) return commitNow(batch)
       writing = true
       if (!sync && hasRoom()) return commitAlone(batch)
-      return commitGroup(undefined, batch, sync).pipe(Effect.ensuring(drainQueue))
-    })
+      return commitGroup(undefined, batch, sync, restore).pipe(Effect.ensuring(drainQueue))
+    }))
 
   /** True when a write can go ahead without slowing down, waiting or rotating. */
   const hasRoom = (): boolean =>
@@ -199,14 +220,15 @@ export const makeWriter = (deps: {
   const commitAlone = (batch: EncodedBatch): Effect.Effect<void, DbError> => {
     const first = state.lastSequence + 1
     setSequence(batch.payload, first)
-    return Effect.matchCauseEffect(keepLogFailure(wal.append(batch.payload)), {
+    // Uninterruptible (the caller, `write`, masks): the append and the apply are one step.
+    const committed = Effect.map(keepLogFailure(wal.append(batch.payload)), () => {
+      state.lastSequence = first + batch.keys.length - 1
+      apply(batch, first)
+      state.visibleSequence = state.lastSequence
+    })
+    return Effect.matchCauseEffect(committed, {
       onFailure: (cause) => Effect.zipRight(drainQueue, Effect.failCause(cause)),
-      onSuccess: () => {
-        state.lastSequence = first + batch.keys.length - 1
-        apply(batch, first)
-        state.visibleSequence = state.lastSequence
-        return queue.length === 0 ? release : drainQueue
-      }
+      onSuccess: () => (queue.length === 0 ? release : drainQueue)
     })
   }
 
@@ -232,13 +254,16 @@ export const makeWriter = (deps: {
   /** Takes the writer role (waiting for the current writer) and rotates a non-empty memtable. */
   const rotate: Effect.Effect<boolean, DbError> = waitIdle.pipe(
     Effect.zipRight(
-      Effect.suspend(() => {
-        if (writing) return rotate
-        if (state.closed) return Effect.fail(new DbClosed({ method: "flush" }))
-        if (memtable.mutable().isEmpty) return Effect.succeed(false)
-        writing = true
-        return rotateNow.pipe(Effect.ensuring(drainQueue))
-      })
+      // Masked like `write`: the writer role is always given back.
+      Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          if (writing) return restore(rotate)
+          if (state.closed) return Effect.fail(new DbClosed({ method: "flush" }))
+          if (memtable.mutable().isEmpty) return Effect.succeed(false)
+          writing = true
+          return rotateNow.pipe(Effect.ensuring(drainQueue))
+        })
+      )
     )
   )
 
