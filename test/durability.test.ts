@@ -6,8 +6,8 @@
 import { FileSystem } from "@effect/platform/FileSystem"
 import type { Path } from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Fiber, Stream } from "effect"
-import type { DbService } from "../src/Db.js"
+import { Chunk, Effect, Either, Exit, Fiber, Option, Scope, Stream } from "effect"
+import { Db, type DbService } from "../src/Db.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
 import type { DbOptions } from "../src/Options.js"
 import { WriteBatch } from "../src/WriteBatch.js"
@@ -240,4 +240,20 @@ describe("interrupted writes", () => {
         }
       })
     ))
+})
+
+describe("a scan pulled after close", () => {
+  it.scoped("fails with DbClosed, not a file-system error", () =>
+    Effect.gen(function* () {
+      const dbScope = yield* Scope.make()
+      const db = yield* Db.make({ directory: "/scan-after-close", blockSize: 256 }).pipe(Scope.extend(dbScope))
+      for (let i = 0; i < 2000; i++) yield* db.put(key(i), `v${i}`)
+      yield* db.flush
+      const pull = yield* Stream.toPull(db.scan())
+      const first = yield* pull
+      assert.isAbove(Chunk.size(first), 0)
+      yield* Scope.close(dbScope, Exit.void)
+      const after = yield* Effect.either(pull)
+      assert.isTrue(Either.isLeft(after) && Option.isSome(after.left) && after.left.value._tag === "DbClosed", String(after))
+    }).pipe(Effect.provide(MemoryFileSystem.layer)))
 })
