@@ -153,11 +153,7 @@ export const make: Effect.Effect<
     while (true) {
       state.resetWork()
       const worked = yield* step
-      if (!worked) {
-        state.setBackgroundIdle(true)
-        yield* state.awaitWork()
-        state.setBackgroundIdle(false)
-      }
+      if (!worked) yield* state.awaitWork()
     }
   }).pipe(
     Effect.catchAll((error) => remember(error)),

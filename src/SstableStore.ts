@@ -246,6 +246,13 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
     })
 
   /**
+   * Opens the table, then runs `retry` (which pins it). A caller interrupted in between leaves the
+   * table open and unpinned, so the cache shrinks back to capacity then, as a pin's release would.
+   */
+  const openThen = <A, E>(meta: FileMeta, retry: Effect.Effect<A, E>): Effect.Effect<A, E | Corruption | PlatformError> =>
+    Effect.onInterrupt(Effect.zipRight(ensureOpen(meta), retry), () => evictOverCapacity)
+
+  /**
    * Runs `use` with the table's reader pinned. When the table is not open, it is opened and the
    * pin retried: the pin is only ever taken in the step that finds the reader open.
    */
@@ -256,7 +263,7 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
     Effect.acquireUseRelease(
       Effect.sync(() => pinOpen(meta.number)),
       (t): Effect.Effect<A, E | Corruption | PlatformError> =>
-        t === undefined ? Effect.zipRight(ensureOpen(meta), withReader(meta, use)) : use(t.reader),
+        t === undefined ? openThen(meta, withReader(meta, use)) : use(t.reader),
       (t) => (t === undefined ? Effect.void : unpinOne(t))
     )
 
@@ -264,7 +271,7 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
   const iterator = (meta: FileMeta, pins: TablePins, fillCache: boolean): Effect.Effect<InternalIterator, Corruption | PlatformError> =>
     Effect.suspend(() => {
       const reader = pinInto(meta.number, pins)
-      if (reader === undefined) return Effect.zipRight(ensureOpen(meta), iterator(meta, pins, fillCache))
+      if (reader === undefined) return openThen(meta, iterator(meta, pins, fillCache))
       // Pinned: an open just done may now push older unpinned readers out.
       return Effect.as(evictOverCapacity, reader.iterator(fillCache))
     })

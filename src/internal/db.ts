@@ -73,16 +73,17 @@ export const makeDb = (
 
     const closed = (method: string) => Effect.fail(new DbClosed({ method }))
 
-    /** `effect`, after a yield when pending background work is due a turn (`DbState.yieldDue`). */
+    /** `effect`, after a yield when a run of foreground work has had its slice (`DbState.yieldDue`). */
     const yieldingTo = <A, E>(effect: Effect.Effect<A, E>, entries = 1): Effect.Effect<A, E> =>
       state.yieldDue(entries) ? Effect.zipRight(yieldToEventLoop, effect) : effect
 
     /** The sequence a read sees: `options.snapshot`'s (read once, guarded), else the latest. */
-    const readSequence = (method: string, options: ReadOptions | undefined): number | InvalidArgument => {
+    /** The sequence of the snapshot the options give, undefined for none (the latest), or why not. */
+    const readSnapshot = (method: string, options: ReadOptions | undefined): number | undefined | InvalidArgument => {
       const o = readOptions(method, options, READ_OPTION_FIELDS)
       if (o instanceof InvalidArgument) return o
       const snapshot = o.snapshot
-      if (snapshot === undefined) return state.visibleSequence
+      if (snapshot === undefined) return undefined
       let sequence: unknown
       try {
         sequence = typeof snapshot === "object" && snapshot !== null ? (snapshot as { sequence?: unknown }).sequence : undefined
@@ -98,14 +99,26 @@ export const makeDb = (
       return sequence
     }
 
+    /** The sequence a read reads at: the snapshot's, or the latest visible now. */
+    const readSequence = (method: string, options: ReadOptions | undefined): number | InvalidArgument => {
+      const snapshot = readSnapshot(method, options)
+      return snapshot === undefined ? state.visibleSequence : snapshot
+    }
+
     const get = (key: Bytes, options?: ReadOptions) =>
       Effect.suspend((): Effect.Effect<Option.Option<Uint8Array>, DbError> => {
         if (state.closed) return closed("get")
         const k = resolveKey("get", key, resolved.maxKeySize)
         if (typeof k !== "string") return Effect.fail(k)
-        const seq = readSequence("get", options)
-        if (typeof seq !== "number") return Effect.fail(seq)
-        return yieldingTo(pointRead(k, seq))
+        const snapshot = readSnapshot("get", options)
+        if (snapshot instanceof InvalidArgument) return Effect.fail(snapshot)
+        if (!state.yieldDue()) return pointRead(k, snapshot)
+        // The read starts after the yield (at the sequence visible then, unless a snapshot fixes it),
+        // so an interruption during the yield leaves nothing pinned.
+        return Effect.zipRight(
+          yieldToEventLoop,
+          Effect.suspend((): Effect.Effect<Option.Option<Uint8Array>, DbError> => (state.closed ? closed("get") : pointRead(k, snapshot)))
+        )
       })
 
     const getMany = (keys: ReadonlyArray<Bytes>, options?: ReadOptions) =>
@@ -128,7 +141,13 @@ export const makeDb = (
         }
         const seq = readSequence("getMany", options)
         if (typeof seq !== "number") return Effect.fail(seq)
-        return Effect.forEach(resolvedKeys, (k) => pointRead(k, seq))
+        // One point in time for every key: the sequence is pinned while the reads wait for I/O, so
+        // compaction keeps the versions they read.
+        return Effect.acquireUseRelease(
+          Effect.sync(() => state.pinSequence(seq)),
+          () => Effect.forEach(resolvedKeys, (k) => pointRead(k, seq)),
+          () => Effect.sync(() => state.unpinSequence(seq))
+        )
       })
 
     // Validation is pure, so it runs when the effect is built; the write runs when it is run.

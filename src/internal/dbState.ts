@@ -44,32 +44,29 @@ export class DbState {
   tableReads = 0
 
   /**
-   * False while the background fiber has work (it runs or has been woken). Foreground operations
-   * are synchronous when they can be, and a loop of them never lets another fiber run: while
-   * background work is pending they yield the thread every `FOREGROUND_SLICE_MS` (see `yieldDue`),
-   * so flushes and compactions keep up, as LevelDB's background thread does on another core.
+   * Foreground operations are synchronous when they can be, and a loop of them never lets another
+   * fiber or the event loop run: not the background fiber's flushes and compactions, not a synced
+   * write waiting for its fsync callback, not a file system whose calls complete on the event loop.
+   * So a run of foreground work yields the thread once per `FOREGROUND_SLICE_MS` (see `yieldDue`),
+   * whatever is pending: as LevelDB's background thread has a core of its own, ours gets a turn.
    */
-  backgroundIdle = true
   private sliceStart = 0
+  private lastCheck = 0
   private opsInSlice = 0
 
-  /** True when a foreground operation (of `entries` keys) should yield to background work first. */
+  /** True when a foreground operation (of `entries` keys) should yield to the event loop first. */
   yieldDue(entries = 1): boolean {
-    if (this.backgroundIdle) return false
     // The clock is read once in 16 keys only.
     this.opsInSlice += entries
     if (this.opsInSlice < 16) return false
     this.opsInSlice = 0
     const now = performance.now()
+    // A gap since the last check: the caller waited in between, so a new run starts.
+    if (now - this.lastCheck >= FOREGROUND_SLICE_MS) this.sliceStart = now
+    this.lastCheck = now
     if (now - this.sliceStart < FOREGROUND_SLICE_MS) return false
     this.sliceStart = now
     return true
-  }
-
-  /** The background fiber is about to wait for work / has been woken. */
-  setBackgroundIdle(idle: boolean): void {
-    this.backgroundIdle = idle
-    if (!idle) this.sliceStart = performance.now()
   }
 
   private changed = Deferred.unsafeMake<void>(FiberId.none)
@@ -95,7 +92,6 @@ export class DbState {
 
   /** Asks the background fiber to look for work (flush, compaction, deletions). */
   signalWork(): void {
-    this.backgroundIdle = false
     this.workSignaled = true
     Deferred.unsafeDone(this.workSignal, Exit.void)
   }

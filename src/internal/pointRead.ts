@@ -101,12 +101,15 @@ export const makePointRead = (deps: {
   }
 
   /**
-   * The value of `key` visible at `seq`. While tables are open and their blocks cached the whole
-   * read is synchronous; the first table that needs I/O continues as an effect that pins the
-   * version until it completes.
+   * The value of `key` visible at `snapshot` (a pinned sequence), or at the latest visible
+   * sequence when undefined. While tables are open and their blocks cached the whole read is
+   * synchronous; the first table that needs I/O continues as an effect that pins the version
+   * until it completes. The pin is taken inside that effect, uninterruptibly with the finalizer
+   * that releases it, so an interrupted read never leaves a version pinned.
    */
-  return (key: string, seq: number): Effect.Effect<Option.Option<Uint8Array>, Corruption | PlatformError> => {
+  const read = (key: string, snapshot: number | undefined): Effect.Effect<Option.Option<Uint8Array>, Corruption | PlatformError> => {
     state.gets++
+    const seq = snapshot ?? state.visibleSequence
     const entry = memtable.get(key, seq)
     if (entry !== undefined) return Effect.succeed(entry.kind === KIND_PUT ? copyOut(entry.value) : Option.none())
     const version = manifest.current()
@@ -116,11 +119,24 @@ export const makePointRead = (deps: {
       const found = reader === undefined ? BLOCK_NOT_CACHED : lookup(reader, key, seq)
       if (found instanceof Corruption || isPlatformError(found)) return Effect.fail(found)
       if (found === BLOCK_NOT_CACHED) {
-        manifest.acquire()
-        return Effect.ensuring(fromTables(tables, i, key, seq, reader !== undefined), Effect.sync(() => manifest.release(version)))
+        const from = i
+        const pastFilter = reader !== undefined
+        return Effect.uninterruptibleMask((restore) =>
+          Effect.suspend(() => {
+            // Other fibers may have run since the lookup above and installed another version
+            // (its compactions may have dropped versions older than the latest): start over.
+            if (manifest.current() !== version) return restore(Effect.suspend(() => read(key, snapshot)))
+            const pinned = manifest.acquire()
+            return Effect.ensuring(
+              restore(fromTables(tables, from, key, seq, pastFilter)),
+              Effect.sync(() => manifest.release(pinned))
+            )
+          })
+        )
       }
       if (found !== undefined) return Effect.succeed(answerOf(found)!)
     }
     return NONE
   }
+  return read
 }
