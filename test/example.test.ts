@@ -1,6 +1,6 @@
 /**
  * The README's example is examples/basic.ts, character for character. It runs as written on
- * stratadb's NodeSyncFileSystem (what the example's script uses), on @effect/platform-node's own
+ * `Db.layerNode` (what the example's script uses), on stratadb's NodeSyncFileSystem, on @effect/platform-node's own
  * NodeContext layer and on MemoryFileSystem, and a reopen finds its writes.
  */
 import { readFileSync } from "node:fs"
@@ -29,6 +29,16 @@ describe("the README example", () => {
     assert.isNotNull(block, "README's Example section has a ts code block")
     assert.strictEqual(block![1], readFileSync(new URL("../examples/basic.ts", import.meta.url), "utf8"))
   })
+
+  it.scoped("runs on Db.layerNode (what the example's script uses) and survives a reopen", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped({ prefix: "stratadb-example-" })
+      yield* program.pipe(Effect.provide(Db.layerNode({ directory })))
+      const v = yield* reopened.pipe(Effect.provide(Db.layerNode({ directory })))
+      assert.deepStrictEqual(v, Option.some('{"token":"abc"}'))
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
 
   it.scoped("runs on NodeSyncFileSystem.layer and survives a reopen", () =>
     Effect.gen(function* () {
