@@ -9,6 +9,8 @@ import { FileSystem } from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { program, reopened } from "../examples/basic.js"
+import { program as keyValueProgram } from "../examples/keyValueStore.js"
+import * as StrataKeyValueStore from "../src/KeyValueStore.js"
 import { Db } from "../src/Db.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
 import * as NodeSyncFileSystem from "../src/NodeSyncFileSystem.js"
@@ -58,5 +60,33 @@ describe("the README example", () => {
 
   it.effect("runs on MemoryFileSystem.layer", () =>
     runAndReopen("/data").pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+})
+
+describe("the README's KeyValueStore example", () => {
+  it("is examples/keyValueStore.ts", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+    const section = readme.slice(readme.indexOf("\n## Effect's KeyValueStore\n"), readme.indexOf("\n## Operations\n"))
+    const block = /\n```ts\n([\s\S]*?)```\n/.exec(section)
+    assert.isNotNull(block, "README's KeyValueStore section has a ts code block")
+    assert.strictEqual(block![1], readFileSync(new URL("../examples/keyValueStore.ts", import.meta.url), "utf8"))
+  })
+
+  const expected = { greeting: Option.some("hello"), entries: 2 }
+
+  it.scoped("runs on layerNode (what its script uses)", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped({ prefix: "stratadb-kv-example-" })
+      const result = yield* keyValueProgram.pipe(Effect.provide(StrataKeyValueStore.layerNode({ directory })))
+      assert.deepStrictEqual(result, expected)
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+
+  it.effect("runs on MemoryFileSystem", () =>
+    Effect.gen(function* () {
+      const result = yield* keyValueProgram.pipe(Effect.provide(StrataKeyValueStore.layer({ directory: "/kv" })))
+      assert.deepStrictEqual(result, expected)
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
   )
 })

@@ -1,6 +1,8 @@
 // A plain-Node consumer of the packed stratadb: open, put, get, batch, scan, reopen.
 import { Chunk, Effect, Option, Stream } from "effect"
 import { Db, WriteBatch } from "stratadb"
+import * as StrataKeyValueStore from "stratadb/KeyValueStore"
+import { KeyValueStore } from "@effect/platform"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -24,4 +26,13 @@ const entries = await run(Effect.gen(function* () {
   return Chunk.toArray(chunk).map((e) => `${text(e.key)}=${text(e.value)}`)
 }))
 if (entries.join(",") !== "b=2,c=3,d=4") throw new Error(`after reopen: ${entries.join(",")}`)
-console.log(`stratadb consumer ok: ${entries.join(",")}`)
+const kvDirectory = mkdtempSync(join(tmpdir(), "stratadb-consumer-kv-"))
+const greeting = await Effect.runPromise(
+  Effect.gen(function* () {
+    const kv = yield* KeyValueStore.KeyValueStore
+    yield* kv.set("greeting", "hello")
+    return yield* kv.get("greeting")
+  }).pipe(Effect.provide(StrataKeyValueStore.layerNode({ directory: kvDirectory })))
+)
+if (Option.getOrNull(greeting) !== "hello") throw new Error("KeyValueStore get")
+console.log(`stratadb consumer ok: ${entries.join(",")}; KeyValueStore ok`)

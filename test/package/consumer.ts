@@ -1,5 +1,7 @@
 // A strict TypeScript consumer of the packed stratadb's declarations.
 import { Effect, Layer, Option, Stream } from "effect"
+import type { KeyValueStore } from "@effect/platform/KeyValueStore"
+import * as StrataKeyValueStore from "stratadb/KeyValueStore"
 import { Db, type DbOptions, type DbStats, InvalidArgument, MemoryFileSystem, WriteBatch } from "stratadb"
 
 const options: DbOptions = { directory: "/db", writeBufferSize: 64 * 1024, walRecoveryMode: "tolerateTornTail" }
@@ -18,3 +20,4 @@ export const program: Effect.Effect<DbStats, unknown, Db> = Effect.gen(function*
 export const inMemory: Layer.Layer<Db, unknown> = Db.layer(options).pipe(Layer.provide(MemoryFileSystem.layer))
 export const onNode: Layer.Layer<Db, unknown> = Db.layerNode(options)
 export const isBad = (e: unknown): boolean => e instanceof InvalidArgument
+export const store: Layer.Layer<KeyValueStore, unknown> = StrataKeyValueStore.layerNode(options)
