@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs"
 import { NodeContext } from "@effect/platform-node"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
+// Option-aware: chai's deepStrictEqual takes Option.some(x) and Option.none() for equal.
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Effect, Option } from "effect"
 import { program, reopened } from "../examples/basic.js"
 import { program as keyValueProgram } from "../examples/keyValueStore.js"
@@ -20,7 +22,7 @@ const runAndReopen = (directory: string) =>
   Effect.gen(function* () {
     yield* program.pipe(Effect.provide(Db.layer({ directory })))
     const v = yield* reopened.pipe(Effect.provide(Db.layer({ directory })))
-    assert.deepStrictEqual(v, Option.some('{"token":"abc"}'))
+    deepStrictEqual(v, Option.some('{"token":"abc"}'))
   })
 
 describe("the README example", () => {
@@ -38,7 +40,7 @@ describe("the README example", () => {
       const directory = yield* fs.makeTempDirectoryScoped({ prefix: "stratadb-example-" })
       yield* program.pipe(Effect.provide(Db.layerNode({ directory })))
       const v = yield* reopened.pipe(Effect.provide(Db.layerNode({ directory })))
-      assert.deepStrictEqual(v, Option.some('{"token":"abc"}'))
+      deepStrictEqual(v, Option.some('{"token":"abc"}'))
     }).pipe(Effect.provide(NodeContext.layer))
   )
 

@@ -9,6 +9,8 @@ import { FileSystem } from "@effect/platform/FileSystem"
 import * as KeyValueStore from "@effect/platform/KeyValueStore"
 import type { Path } from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
+// Option-aware: chai's deepStrictEqual takes Option.some(x) and Option.none() for equal.
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Effect, Either, Layer, Option, Schema, type Scope } from "effect"
 import * as StrataKeyValueStore from "../src/KeyValueStore.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
@@ -36,7 +38,7 @@ const suite = (
       run("set", (kv) =>
         Effect.gen(function* () {
           yield* kv.set("/foo/bar", "bar")
-          assert.deepStrictEqual(yield* kv.get("/foo/bar"), Option.some("bar"))
+          deepStrictEqual(yield* kv.get("/foo/bar"), Option.some("bar"))
           assert.strictEqual(yield* kv.size, 1)
           assert.isTrue(yield* kv.has("/foo/bar"))
           assert.isFalse(yield* kv.isEmpty)
@@ -46,8 +48,8 @@ const suite = (
     it.scoped("get of a missing key is none", () =>
       run("missing", (kv) =>
         Effect.gen(function* () {
-          assert.deepStrictEqual(yield* kv.get("foo"), Option.none())
-          assert.deepStrictEqual(yield* kv.getUint8Array("foo"), Option.none())
+          deepStrictEqual(yield* kv.get("foo"), Option.none())
+          deepStrictEqual(yield* kv.getUint8Array("foo"), Option.none())
           assert.isFalse(yield* kv.has("foo"))
           assert.isTrue(yield* kv.isEmpty)
         })
@@ -58,7 +60,7 @@ const suite = (
         Effect.gen(function* () {
           yield* kv.set("foo", "bar")
           yield* kv.remove("foo")
-          assert.deepStrictEqual(yield* kv.get("foo"), Option.none())
+          deepStrictEqual(yield* kv.get("foo"), Option.none())
           assert.strictEqual(yield* kv.size, 0)
           yield* kv.remove("never-there")
         })
@@ -70,7 +72,7 @@ const suite = (
           for (let i = 0; i < 3000; i++) yield* kv.set(`k${i}`, `v${i}`)
           assert.strictEqual(yield* kv.size, 3000)
           yield* kv.clear
-          assert.deepStrictEqual(yield* kv.get("k7"), Option.none())
+          deepStrictEqual(yield* kv.get("k7"), Option.none())
           assert.strictEqual(yield* kv.size, 0)
           assert.isTrue(yield* kv.isEmpty)
         })
@@ -80,8 +82,8 @@ const suite = (
       run("modify", (kv) =>
         Effect.gen(function* () {
           yield* kv.set("foo", "bar")
-          assert.deepStrictEqual(yield* kv.modify("foo", (v) => v + "bar"), Option.some("barbar"))
-          assert.deepStrictEqual(yield* kv.get("foo"), Option.some("barbar"))
+          deepStrictEqual(yield* kv.modify("foo", (v) => v + "bar"), Option.some("barbar"))
+          deepStrictEqual(yield* kv.get("foo"), Option.some("barbar"))
           assert.strictEqual(yield* kv.size, 1)
         })
       ))
@@ -89,7 +91,7 @@ const suite = (
     it.scoped("modify of a missing key changes nothing", () =>
       run("modify-none", (kv) =>
         Effect.gen(function* () {
-          assert.deepStrictEqual(yield* kv.modify("foo", (v) => v + "bar"), Option.none())
+          deepStrictEqual(yield* kv.modify("foo", (v) => v + "bar"), Option.none())
           assert.strictEqual(yield* kv.size, 0)
         })
       ))
@@ -99,12 +101,12 @@ const suite = (
         Effect.gen(function* () {
           const bytes = Uint8Array.from({ length: 256 }, (_, i) => i)
           yield* kv.set("bin", bytes)
-          assert.deepStrictEqual(yield* kv.getUint8Array("bin"), Option.some(bytes))
+          deepStrictEqual(yield* kv.getUint8Array("bin"), Option.some(bytes))
           yield* kv.set("text", "héllo ✓")
-          assert.deepStrictEqual(yield* kv.getUint8Array("text"), Option.some(new TextEncoder().encode("héllo ✓")))
-          assert.deepStrictEqual(yield* kv.get("text"), Option.some("héllo ✓"))
+          deepStrictEqual(yield* kv.getUint8Array("text"), Option.some(new TextEncoder().encode("héllo ✓")))
+          deepStrictEqual(yield* kv.get("text"), Option.some("héllo ✓"))
           const modified = yield* kv.modifyUint8Array("bin", (b) => b.map((x) => 255 - x))
-          assert.deepStrictEqual(modified, Option.some(bytes.map((x) => 255 - x)))
+          deepStrictEqual(modified, Option.some(bytes.map((x) => 255 - x)))
         })
       ))
 
@@ -124,9 +126,9 @@ const suite = (
           const prefixed = KeyValueStore.prefix(kv, "prefix/")
           yield* prefixed.set("foo", "bar")
           yield* prefixed.modify("foo", (v) => v + "bar")
-          assert.deepStrictEqual(yield* prefixed.get("foo"), Option.some("barbar"))
+          deepStrictEqual(yield* prefixed.get("foo"), Option.some("barbar"))
           assert.isTrue(yield* prefixed.has("foo"))
-          assert.deepStrictEqual(yield* kv.get("prefix/foo"), Option.some("barbar"))
+          deepStrictEqual(yield* kv.get("prefix/foo"), Option.some("barbar"))
           assert.isTrue(yield* kv.has("prefix/foo"))
         })
       ))
@@ -140,7 +142,7 @@ const suite = (
           const ada = yield* users.get("ada")
           assert.isTrue(Option.isSome(ada))
           assert.strictEqual(Option.getOrThrow(ada).age, 37)
-          assert.deepStrictEqual(yield* kv.get("ada"), Option.some(JSON.stringify({ name: "ada", age: 37 })))
+          deepStrictEqual(yield* kv.get("ada"), Option.some(JSON.stringify({ name: "ada", age: 37 })))
         })
       ))
 
@@ -161,8 +163,8 @@ const suite = (
         yield* open(directory, (kv) => Effect.zipRight(kv.set("kept", "yes"), kv.set("gone", "no")).pipe(Effect.zipRight(kv.remove("gone"))))
         yield* open(directory, (kv) =>
           Effect.gen(function* () {
-            assert.deepStrictEqual(yield* kv.get("kept"), Option.some("yes"))
-            assert.deepStrictEqual(yield* kv.get("gone"), Option.none())
+            deepStrictEqual(yield* kv.get("kept"), Option.some("yes"))
+            deepStrictEqual(yield* kv.get("gone"), Option.none())
             assert.strictEqual(yield* kv.size, 1)
           })
         )
