@@ -1,6 +1,6 @@
 import { Console, Effect, Option, Stream } from "effect"
 import { pathToFileURL } from "node:url"
-import { Db, NodeSyncFileSystem, WriteBatch } from "stratadb"
+import { Db, WriteBatch } from "stratadb"
 
 const decode = (b: Uint8Array) => new TextDecoder().decode(b)
 
@@ -25,13 +25,12 @@ export const reopened = Effect.gen(function* () {
   return Option.map(v, decode)
 })
 
-// Run as a script: `npx tsx examples/basic.ts [directory]`.
+// Run as a script: `npm run example [directory]`.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const directory = process.argv[2] ?? `./.tmp/example-${Date.now()}`
   const run = <A, E>(effect: Effect.Effect<A, E, Db>) =>
     effect.pipe(
-      Effect.provide(Db.layer({ directory })),   // closing the layer's scope closes the database
-      Effect.provide(NodeSyncFileSystem.layer),  // or NodeContext.layer from @effect/platform-node
+      Effect.provide(Db.layerNode({ directory })),  // closing the layer's scope closes the database
       Effect.runPromise
     )
   await run(program)

@@ -2,6 +2,8 @@
  * Bad input: typed errors, and nothing written.
  */
 import { assert, describe, it } from "@effect/vitest"
+// Option-aware: chai's deepStrictEqual takes Option.some(x) and Option.none() for equal.
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Buffer } from "node:buffer"
 import { Effect, Either, Layer, Option, Stream } from "effect"
 import { Db, type DbService } from "../src/Db.js"
@@ -320,12 +322,12 @@ describe("bad input", () => {
       yield* withDb({ directory: "/buffers" }, (db) =>
         Effect.gen(function* () {
           const bytesOf = (key: string) => Effect.map(db.get(key), (v) => Option.map(v, (b) => Array.from(b)))
-          assert.deepStrictEqual(yield* bytesOf("shrunk"), Option.some(Array.from(original)))
-          assert.deepStrictEqual(yield* bytesOf("grown"), Option.some(Array.from(original)))
-          assert.deepStrictEqual(yield* bytesOf("reused"), Option.some(Array.from(original)))
-          assert.deepStrictEqual(yield* bytesOf("batched"), Option.some(Array.from(original)))
-          assert.deepStrictEqual(yield* bytesOf("shared"), Option.some(Array.from(original)))
-          assert.deepStrictEqual(yield* bytesOf("lying"), Option.some(Array.from(original)))
+          deepStrictEqual(yield* bytesOf("shrunk"), Option.some(Array.from(original)))
+          deepStrictEqual(yield* bytesOf("grown"), Option.some(Array.from(original)))
+          deepStrictEqual(yield* bytesOf("reused"), Option.some(Array.from(original)))
+          deepStrictEqual(yield* bytesOf("batched"), Option.some(Array.from(original)))
+          deepStrictEqual(yield* bytesOf("shared"), Option.some(Array.from(original)))
+          deepStrictEqual(yield* bytesOf("lying"), Option.some(Array.from(original)))
           assert.strictEqual(textOf(yield* db.get("key")), "by-key")
           assert.strictEqual(textOf(yield* db.get("buffer")), "hello")
           assert.isTrue(Option.isNone(yield* db.get("late")))

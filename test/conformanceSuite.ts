@@ -5,6 +5,8 @@
 import type { FileSystem } from "@effect/platform/FileSystem"
 import type { Path } from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
+// Option-aware: chai's deepStrictEqual takes Option.some(x) and Option.none() for equal.
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Effect, type Layer, Option } from "effect"
 import { WriteBatch } from "../src/WriteBatch.js"
 import { small, textOf, withDb } from "./support.js"
@@ -32,7 +34,7 @@ export const conformanceSuite = (
             assert.isTrue(Option.isNone(yield* db.get("session:user123")))
             yield* db.put(new Uint8Array([0, 255, 1]), new Uint8Array([9, 8, 7]))
             const bin = yield* db.get(new Uint8Array([0, 255, 1]))
-            assert.deepStrictEqual(Option.map(bin, (b) => [...b]), Option.some([9, 8, 7]))
+            deepStrictEqual(Option.map(bin, (b) => [...b]), Option.some([9, 8, 7]))
             yield* db.put("ünïcödé", "välüe")
             assert.strictEqual(textOf(yield* db.get("ünïcödé")), "välüe")
             yield* db.put("empty", "")

@@ -1,14 +1,18 @@
 /**
  * The README's example is examples/basic.ts, character for character. It runs as written on
- * stratadb's NodeSyncFileSystem (what the example's script uses), on @effect/platform-node's own
+ * `Db.layerNode` (what the example's script uses), on stratadb's NodeSyncFileSystem, on @effect/platform-node's own
  * NodeContext layer and on MemoryFileSystem, and a reopen finds its writes.
  */
 import { readFileSync } from "node:fs"
 import { NodeContext } from "@effect/platform-node"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
+// Option-aware: chai's deepStrictEqual takes Option.some(x) and Option.none() for equal.
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Effect, Option } from "effect"
 import { program, reopened } from "../examples/basic.js"
+import { program as keyValueProgram } from "../examples/keyValueStore.js"
+import * as StrataKeyValueStore from "../src/KeyValueStore.js"
 import { Db } from "../src/Db.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
 import * as NodeSyncFileSystem from "../src/NodeSyncFileSystem.js"
@@ -18,7 +22,7 @@ const runAndReopen = (directory: string) =>
   Effect.gen(function* () {
     yield* program.pipe(Effect.provide(Db.layer({ directory })))
     const v = yield* reopened.pipe(Effect.provide(Db.layer({ directory })))
-    assert.deepStrictEqual(v, Option.some('{"token":"abc"}'))
+    deepStrictEqual(v, Option.some('{"token":"abc"}'))
   })
 
 describe("the README example", () => {
@@ -29,6 +33,16 @@ describe("the README example", () => {
     assert.isNotNull(block, "README's Example section has a ts code block")
     assert.strictEqual(block![1], readFileSync(new URL("../examples/basic.ts", import.meta.url), "utf8"))
   })
+
+  it.scoped("runs on Db.layerNode (what the example's script uses) and survives a reopen", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped({ prefix: "stratadb-example-" })
+      yield* program.pipe(Effect.provide(Db.layerNode({ directory })))
+      const v = yield* reopened.pipe(Effect.provide(Db.layerNode({ directory })))
+      deepStrictEqual(v, Option.some('{"token":"abc"}'))
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
 
   it.scoped("runs on NodeSyncFileSystem.layer and survives a reopen", () =>
     Effect.gen(function* () {
@@ -48,5 +62,33 @@ describe("the README example", () => {
 
   it.effect("runs on MemoryFileSystem.layer", () =>
     runAndReopen("/data").pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+})
+
+describe("the README's KeyValueStore example", () => {
+  it("is examples/keyValueStore.ts", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+    const section = readme.slice(readme.indexOf("\n## Effect's KeyValueStore\n"), readme.indexOf("\n## Operations\n"))
+    const block = /\n```ts\n([\s\S]*?)```\n/.exec(section)
+    assert.isNotNull(block, "README's KeyValueStore section has a ts code block")
+    assert.strictEqual(block![1], readFileSync(new URL("../examples/keyValueStore.ts", import.meta.url), "utf8"))
+  })
+
+  const expected = { greeting: Option.some("hello"), entries: 2 }
+
+  it.scoped("runs on layerNode (what its script uses)", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped({ prefix: "stratadb-kv-example-" })
+      const result = yield* keyValueProgram.pipe(Effect.provide(StrataKeyValueStore.layerNode({ directory })))
+      assert.deepStrictEqual(result, expected)
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+
+  it.effect("runs on MemoryFileSystem", () =>
+    Effect.gen(function* () {
+      const result = yield* keyValueProgram.pipe(Effect.provide(StrataKeyValueStore.layer({ directory: "/kv" })))
+      assert.deepStrictEqual(result, expected)
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
   )
 })

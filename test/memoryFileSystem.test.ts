@@ -4,6 +4,8 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
+// Option-aware: chai's deepStrictEqual takes Option.some(x) and Option.none() for equal.
+import { deepStrictEqual } from "@effect/vitest/utils"
 import { Effect, Either, Option, type Scope } from "effect"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
 import { expectSystemError, fileSystemSuite } from "./fileSystemSuite.js"
@@ -83,7 +85,7 @@ describe("MemoryFileSystem paths", () => {
         yield* fs.link("/a", "/b")
         yield* fs.writeFile("/b", bytes("d"), { flag: "a" })
         assert.strictEqual(text(yield* fs.readFile("/a")), "abcd")
-        assert.deepStrictEqual((yield* fs.stat("/a")).nlink, Option.some(2))
+        deepStrictEqual((yield* fs.stat("/a")).nlink, Option.some(2))
         yield* fs.remove("/a")
         assert.strictEqual(text(yield* fs.readFile("/b")), "abcd")
       })))
@@ -179,7 +181,7 @@ describe("MemoryFileSystem crash", () => {
         assert.deepStrictEqual(yield* fs.readDirectory("/"), ["tmp"])
         yield* control.crash()
         assert.strictEqual(text(yield* fs.readFile("/old")), "kept")
-        assert.deepStrictEqual((yield* fs.stat("/old")).nlink, Option.some(1))
+        deepStrictEqual((yield* fs.stat("/old")).nlink, Option.some(1))
         assert.strictEqual((yield* fs.readFile("/gone")).length, 0)
         yield* fs.remove("/old")
         yield* syncDir(fs, "/")
