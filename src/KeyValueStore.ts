@@ -4,8 +4,9 @@
  * crash-safe. Import it from `stratadb/KeyValueStore`.
  *
  * Keys are strings stored as their UTF-8 bytes; values are strings (UTF-8) or bytes, read back by
- * `get` (as UTF-8 text) or `getUint8Array`. `set` and `remove` are single writes with the
- * database's durability (add `sync` by opening with a layer of your own over `Db`, see `fromDb`).
+ * `get` (as UTF-8 text) or `getUint8Array`. `set` and `remove` are single unsynced writes: they
+ * survive the process being killed, not power loss (for fsync'd writes, give `fromDb` a
+ * `DbService` whose `put` and `delete` pass `{ sync: true }`).
  * `clear` and `size` read one snapshot. The database's errors become `PlatformError`s, as the
  * interface requires: bad input is a `BadArgument`, everything else a `SystemError` whose `cause`
  * is the stratadb error (`Corruption`, `DbClosed`, ...).
