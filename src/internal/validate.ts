@@ -197,13 +197,17 @@ export const isPlainObject = (x: unknown): x is Record<string, unknown> => {
  * each of `fields` exactly once, inside a guard, and returns the values read: callers use these
  * and never touch `options` again.
  */
+/** What `readOptions` gives for no options: every field undefined (never written to). */
+const NO_OPTIONS: { readonly [field: string]: unknown } = Object.freeze({})
+
 export const readOptions = <const K extends string>(
   method: string,
   options: unknown,
   fields: ReadonlyArray<K>
 ): { readonly [P in K]: unknown } | InvalidArgument => {
+  // The common case, no options, allocates nothing.
+  if (options === undefined) return NO_OPTIONS as { readonly [P in K]: unknown }
   const out = {} as { [P in K]: unknown }
-  if (options === undefined) return out
   try {
     if (!isPlainObject(options)) {
       return new InvalidArgument({ method, description: `options must be a plain object, got ${describe(options)}` })
