@@ -38,18 +38,9 @@ export interface Wal {
   readonly bytesWritten: () => number
 }
 
-/** The whole records of a log, where each starts in the file, and how the file ends. */
-export interface LogRecords {
-  readonly records: ReadonlyArray<Uint8Array>
-  readonly offsets: ReadonlyArray<number>
-  /** `clean`, `torn` (a cut write) or `corrupt` (damage): see doc/log_format.md. */
-  readonly end: LogReadResult["end"]
-  /** File offset just after the last whole record. */
-  readonly validBytes: number
-  /** The file's size. */
+/** A log read back (its whole records, where each starts, how the file ends) and the file's size. */
+export interface LogRecords extends LogReadResult {
   readonly size: number
-  readonly corruptOffset?: number
-  readonly description?: string
 }
 
 export const Wal = Context.GenericTag<Wal>("stratadb/Wal")
@@ -113,10 +104,7 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
   }
 
   const replay = (n: number) =>
-    Effect.map(fs.readFile(config.file(logFileName(n))), (bytes): LogRecords => {
-      const log = readLog(bytes)
-      return { ...log, records: log.records, offsets: log.recordOffsets, size: bytes.length }
-    })
+    Effect.map(fs.readFile(config.file(logFileName(n))), (bytes): LogRecords => ({ ...readLog(bytes), size: bytes.length }))
 
   yield* Effect.addFinalizer(() => closeCurrent.pipe(Effect.ignore))
 

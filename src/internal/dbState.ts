@@ -7,7 +7,7 @@ import { Context, Deferred, Effect, Exit, FiberId } from "effect"
 import type { DbError } from "../errors.js"
 import type { RecoveryStats } from "../Stats.js"
 
-/** Foreground time between yields to pending background work. */
+/** Foreground time between yields to the event loop (background work, I/O callbacks). */
 export const FOREGROUND_SLICE_MS = 2
 
 export class DbState {

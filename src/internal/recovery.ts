@@ -106,7 +106,7 @@ export const recover: Effect.Effect<
         catch: (e) =>
           new Corruption({
             file: name,
-            offset: log.offsets[r]!,
+            offset: log.recordOffsets[r]!,
             description: e instanceof BatchFormatError || e instanceof DecodeError ? `bad batch: ${e.message}` : String(e)
           })
       })
