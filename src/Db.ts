@@ -5,11 +5,11 @@
  */
 import type { FileSystem } from "@effect/platform/FileSystem"
 import type { Path } from "@effect/platform/Path"
-import { Context, type Effect, Layer, type Option, type Scope, type Stream } from "effect"
+import { Context, type Effect, type Either, Layer, type Option, type Scope, type Stream } from "effect"
 import type { DbError } from "./errors.js"
 import { makeDb } from "./internal/db.js"
 import type { DbOptions } from "./Options.js"
-import type { WriteBatch } from "./WriteBatch.js"
+import type { BatchOp, WriteBatch } from "./WriteBatch.js"
 import type { DbStats } from "./Stats.js"
 import * as NodeSyncFileSystem from "./NodeSyncFileSystem.js"
 
@@ -30,18 +30,45 @@ export interface ReadOptions {
   readonly snapshot?: Snapshot
 }
 
-export interface ScanOptions extends ReadOptions {
+/** A key range: bounds compare bytes (unsigned); `prefix` is the range of keys starting with it. */
+export interface RangeOptions {
   readonly gt?: Bytes
   readonly gte?: Bytes
   readonly lt?: Bytes
   readonly lte?: Bytes
   readonly prefix?: Bytes
+}
+
+export interface ScanOptions extends ReadOptions, RangeOptions {
   readonly reverse?: boolean
+  /** At most this many entries (counted across `Cursor.seek`s). */
   readonly limit?: number
   /** Include keys (default true). With `false`, entries carry an empty key. */
   readonly keys?: boolean
   /** Include values (default true). With `false`, entries carry an empty value. */
   readonly values?: boolean
+}
+
+/** What `deleteRange` deletes: the range, and with `limit` only the first entries in scan order. */
+export interface DeleteRangeOptions extends RangeOptions, WriteOptions {
+  readonly reverse?: boolean
+  readonly limit?: number
+}
+
+/**
+ * An open scan pulled and repositioned by its caller (LevelDB's `Iterator`, abstract-level's
+ * iterator). It reads at one point in time (the snapshot given, else the moment it opened) and
+ * holds that point, its version and its tables until its scope closes.
+ */
+export interface Cursor {
+  /** The next entries in scan order, at most `max` (fewer only at the end); empty at the end. */
+  readonly next: (max: number) => Effect.Effect<Array<Entry>, DbError>
+  /**
+   * Moves to the first key at or after `target` (at or before, for a reverse cursor) without
+   * reopening anything; the next `next` reads from there. A target outside the cursor's range
+   * ends it. Fails with `InvalidArgument` (and does not move) for a bad target.
+   */
+  readonly seek: (target: Bytes) => Effect.Effect<void, DbError>
 }
 
 export interface Entry {
@@ -55,12 +82,29 @@ export interface DbService {
     keys: ReadonlyArray<Bytes>,
     options?: ReadOptions
   ) => Effect.Effect<Array<Option.Option<Uint8Array>>, DbError>
+  /**
+   * `get` as a plain synchronous call: no fiber, no yield. Blocks the thread on I/O, which needs
+   * synchronous file handles (`NodeSyncFileSystem`, `MemoryFileSystem`); on any other file system
+   * a read that needs a table not yet open fails with `NotSupported`.
+   */
+  readonly getSync: (key: Bytes, options?: ReadOptions) => Either.Either<Option.Option<Uint8Array>, DbError>
+  /** Whether the key has a value (without copying it out). */
+  readonly has: (key: Bytes, options?: ReadOptions) => Effect.Effect<boolean, DbError>
+  readonly hasMany: (keys: ReadonlyArray<Bytes>, options?: ReadOptions) => Effect.Effect<Array<boolean>, DbError>
   readonly put: (key: Bytes, value: Bytes, options?: WriteOptions) => Effect.Effect<void, DbError>
   readonly delete: (key: Bytes, options?: WriteOptions) => Effect.Effect<void, DbError>
-  /** Applies every operation of the batch atomically. */
-  readonly write: (batch: WriteBatch, options?: WriteOptions) => Effect.Effect<void, DbError>
+  /** Applies every operation of the batch (a `WriteBatch` or an array of operations) atomically. */
+  readonly write: (batch: WriteBatch | ReadonlyArray<BatchOp>, options?: WriteOptions) => Effect.Effect<void, DbError>
+  /**
+   * Deletes the entries in the range as they were when the call started: entries written after
+   * it started are kept, and snapshots taken before it still see everything. Not atomic: a crash
+   * midway leaves a prefix (in scan order) deleted. With `sync`, returns once the deletes are durable.
+   */
+  readonly deleteRange: (options?: DeleteRangeOptions) => Effect.Effect<void, DbError>
   /** Entries in key order (or reverse), at a consistent point in time. */
   readonly scan: (options?: ScanOptions) => Stream.Stream<Entry, DbError>
+  /** A scan as a cursor the caller pulls in chunks and can `seek`; closed with its scope. */
+  readonly cursor: (options?: ScanOptions) => Effect.Effect<Cursor, DbError, Scope.Scope>
   /** A snapshot held until the scope closes. */
   readonly snapshot: Effect.Effect<Snapshot, DbError, Scope.Scope>
   /** Writes the memtable to an L0 table and waits for it. */

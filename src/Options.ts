@@ -67,6 +67,10 @@ export interface DbOptions {
   readonly backgroundCompaction?: boolean
   /** What opening does with a damaged or torn WAL (see `WalRecoveryMode`). Default "tolerateTornTail". */
   readonly walRecoveryMode?: WalRecoveryMode
+  /** Creates the database when the directory holds none. Default true; false makes that `InvalidArgument`. */
+  readonly createIfMissing?: boolean
+  /** Refuses (`InvalidArgument`) to open a database that already exists. Default false. */
+  readonly errorIfExists?: boolean
 }
 
 export type ResolvedOptions = { readonly [K in keyof DbOptions]-?: NonNullable<DbOptions[K]> }
@@ -92,7 +96,9 @@ export const defaults: Omit<ResolvedOptions, "directory"> = {
   tieredSizeRatio: 2,
   tieredMinMergeWidth: 4,
   backgroundCompaction: true,
-  walRecoveryMode: "tolerateTornTail"
+  walRecoveryMode: "tolerateTornTail",
+  createIfMissing: true,
+  errorIfExists: false
 }
 
 type Rule = readonly [min: number, max: number]
@@ -162,8 +168,8 @@ export const resolve = (options: DbOptions): Effect.Effect<ResolvedOptions, Inva
         invalid(`walRecoveryMode must be "tolerateTornTail", "absoluteConsistency" or "pointInTime", got ${describeValue(resolved.walRecoveryMode)}`)
       )
     }
-    if (typeof resolved.backgroundCompaction !== "boolean") {
-      return Effect.fail(invalid("backgroundCompaction must be a boolean"))
+    for (const flag of ["backgroundCompaction", "createIfMissing", "errorIfExists"]) {
+      if (typeof resolved[flag] !== "boolean") return Effect.fail(invalid(`${flag} must be a boolean`))
     }
     const r = resolved as unknown as ResolvedOptions
     if (!(r.level0CompactionTrigger <= r.level0SlowdownTrigger && r.level0SlowdownTrigger <= r.level0StopTrigger)) {

@@ -3,19 +3,24 @@
  * through a bounded cache of open table readers and one LRU block cache shared by all tables.
  * Format: doc/table_format.md.
  */
-import type { PlatformError } from "@effect/platform/Error"
+import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import { FileSystem, type File } from "@effect/platform/FileSystem"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import type { Corruption } from "./errors.js"
+import { Corruption, NotSupported } from "./errors.js"
 import { DbConfig } from "./internal/dbConfig.js"
 import { tableFileName } from "./internal/fileNames.js"
 import type { InternalIterator } from "./internal/iter/internalIterator.js"
 import type { Kind } from "./internal/key/internalKey.js"
 import { BlockCache } from "./internal/table/blockCache.js"
 import { TableBuilder } from "./internal/table/tableBuilder.js"
-import { openTable, type ReadAtSync, type TableCounters, type TableReader } from "./internal/table/tableReader.js"
-import { hasPositionalRead, PositionalRead } from "./internal/fileCapabilities.js"
+import { openTable, openTableSync, type ReadAtSync, type TableCounters, type TableReader } from "./internal/table/tableReader.js"
+import { hasPositionalRead, hasSyncOpen, PositionalRead, SyncOpen, type SyncOpenedFile } from "./internal/fileCapabilities.js"
+
+const notSynchronous = new NotSupported({
+  method: "getSync",
+  description: "the file system cannot open and read files synchronously (use NodeSyncFileSystem or MemoryFileSystem, or get)"
+})
 import { Buffer } from "node:buffer"
 export type { TableReader }
 import type { FileMeta } from "./internal/version/fileMeta.js"
@@ -62,6 +67,11 @@ export interface SstableStore {
    * so use it only before the next yield.
    */
   readonly openReader: (number: number) => TableReader | undefined
+  /**
+   * The table's reader, opening it synchronously when it is not open (for `Db.getSync`); not
+   * pinned. `NotSupported` when the file system cannot open and read without effects.
+   */
+  readonly openReaderSync: (meta: FileMeta) => TableReader | NotSupported | Corruption | PlatformError
   /** An iterator over the table's entries; the table stays open until `pins` is released. */
   readonly iterator: (
     meta: FileMeta,
@@ -93,7 +103,10 @@ export const SstableStore = Context.GenericTag<SstableStore>("stratadb/SstableSt
 
 interface OpenTable {
   readonly reader: TableReader
-  readonly scope: Scope.CloseableScope
+  /** Closes the table's file. */
+  readonly close: Effect.Effect<void>
+  /** The same as a plain call, for tables `openReaderSync` opened. */
+  readonly closeSync?: () => void
   /** Readers (scans, compactions) using it: it is not closed while pinned. */
   pins: number
   /** Evicted or deleted while pinned: close when the last pin goes. */
@@ -125,7 +138,7 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
       pinnedAway.set(number, t)
       return Effect.void
     }
-    return Scope.close(t.scope, Exit.void)
+    return t.close
   }
 
   /**
@@ -133,17 +146,17 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
    * the step that picks them, so nobody can pin one between the choice and the close.
    */
   const evictOverCapacity: Effect.Effect<void> = Effect.suspend(() => {
-    const victims: Array<Scope.CloseableScope> = []
+    const victims: Array<Effect.Effect<void>> = []
     let excess = open.size - options.maxOpenTables
     for (const [number, t] of open) {
       if (excess <= 0) break
       if (t.pins === 0) {
         open.delete(number)
-        victims.push(t.scope)
+        victims.push(t.close)
         excess--
       }
     }
-    return Effect.forEach(victims, (scope) => Scope.close(scope, Exit.void), { discard: true })
+    return Effect.forEach(victims, (close) => close, { discard: true })
   })
 
   /** The open table, moved to the most recently used end; undefined when it is not open. */
@@ -176,7 +189,7 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
       t.pins--
       if (t.pins > 0 || !t.doomed) return evictOverCapacity
       if (pinnedAway.get(t.reader.fileNumber) === t) pinnedAway.delete(t.reader.fileNumber)
-      return Effect.zipRight(Scope.close(t.scope, Exit.void), evictOverCapacity)
+      return Effect.zipRight(t.close, evictOverCapacity)
     })
 
   const readAtOf = (file: File) => {
@@ -230,9 +243,74 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
           counters
         })
       }).pipe(Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, Exit.void))))
+      // `getSync` may have opened the table meanwhile: keep that one.
+      if (open.has(meta.number)) return yield* Scope.close(scope, Exit.void)
       // No eviction here: the caller has not pinned the reader yet. It evicts once it has.
-      open.set(meta.number, { reader, scope, pins: 0, doomed: false })
+      open.set(meta.number, { reader, close: Scope.close(scope, Exit.void), pins: 0, doomed: false })
     }))
+
+  /**
+   * The table's reader, opened now if needed, with no effect and no yield (for `Db.getSync`):
+   * needs a file system that opens synchronously and handles with a positional read. Not pinned:
+   * use it before the next yield. The cache may exceed capacity until the next eviction.
+   */
+  const openReaderSync = (meta: FileMeta): TableReader | NotSupported | Corruption | PlatformError => {
+    const t = touch(meta.number)
+    if (t !== undefined) return t.reader
+    if (!hasSyncOpen(fs)) return notSynchronous
+    let file: SyncOpenedFile
+    try {
+      file = fs[SyncOpen](config.file(tableFileName(meta.number)))
+    } catch (e) {
+      if (isPlatformError(e)) return e
+      throw e
+    }
+    const readAtSync = readAtSyncOf(file)
+    if (readAtSync === undefined) {
+      file.close()
+      return notSynchronous
+    }
+    let reader: TableReader | Corruption
+    try {
+      reader = openTableSync({
+        fileNumber: meta.number,
+        fileName: tableFileName(meta.number),
+        fileSize: meta.size,
+        readAt: (o, l) => Effect.try({ try: () => readAtSync(o, l), catch: (e) => e as PlatformError }),
+        readAtSync,
+        cache: blockCache,
+        counters
+      })
+    } catch (e) {
+      file.close()
+      if (isPlatformError(e)) return e
+      throw e
+    }
+    if (reader instanceof Corruption) {
+      file.close()
+      return reader
+    }
+    const closeSync = () => file.close()
+    open.set(meta.number, { reader, close: Effect.sync(closeSync), closeSync, pins: 0, doomed: false })
+    evictOverCapacitySync(meta.number)
+    return reader
+  }
+
+  /**
+   * `evictOverCapacity` for `openReaderSync`: closes the least recently used unpinned tables that
+   * close without an effect (those it opened), sparing `keep`; the rest wait for the next eviction.
+   */
+  const evictOverCapacitySync = (keep: number): void => {
+    let excess = open.size - options.maxOpenTables
+    for (const [number, t] of open) {
+      if (excess <= 0) break
+      if (t.pins === 0 && t.closeSync !== undefined && number !== keep) {
+        open.delete(number)
+        t.closeSync()
+        excess--
+      }
+    }
+  }
 
   /** Opens the table into the cache, sharing an open already under way; pins nothing. */
   const ensureOpen = (meta: FileMeta): Effect.Effect<void, Corruption | PlatformError> =>
@@ -308,7 +386,7 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
     })
 
   yield* Effect.addFinalizer(() =>
-    Effect.forEach([...open.values(), ...pinnedAway.values()], (t) => Scope.close(t.scope, Exit.void), { discard: true })
+    Effect.forEach([...open.values(), ...pinnedAway.values()], (t) => t.close, { discard: true })
   )
 
   return SstableStore.of({
@@ -316,22 +394,23 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
     get: (meta, key, seq) => withReader(meta, (r) => r.get(key, seq)),
     withReader,
     openReader: (number) => touch(number)?.reader,
+    openReaderSync,
     iterator: (meta, pins, fillCache = true) => iterator(meta, pins, fillCache),
     peekIterator: (meta, pins, fillCache = true) => pinInto(meta.number, pins)?.iterator(fillCache),
     unpin: (pins) =>
       Effect.suspend(() => {
-        const toClose: Array<Scope.CloseableScope> = []
+        const toClose: Array<Effect.Effect<void>> = []
         for (const number of pins) {
           const t = open.get(number) ?? pinnedAway.get(number)
           if (t === undefined) continue
           t.pins--
           if (t.pins === 0 && t.doomed) {
             pinnedAway.delete(number)
-            toClose.push(t.scope)
+            toClose.push(t.close)
           }
         }
         pins.clear()
-        return Effect.forEach(toClose, (scope) => Scope.close(scope, Exit.void), { discard: true }).pipe(
+        return Effect.forEach(toClose, (close) => close, { discard: true }).pipe(
           Effect.zipRight(evictOverCapacity)
         )
       }),

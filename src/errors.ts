@@ -45,5 +45,15 @@ export class DbLocked extends Schema.TaggedError<DbLocked>()("DbLocked", {
   }
 }
 
+/** The operation cannot run on this file system or in this configuration (says why). */
+export class NotSupported extends Schema.TaggedError<NotSupported>()("NotSupported", {
+  method: Schema.String,
+  description: Schema.String
+}) {
+  override get message() {
+    return `${this.method}: ${this.description}`
+  }
+}
+
 /** Every error a database operation can fail with. */
-export type DbError = InvalidArgument | Corruption | DbClosed | DbLocked | PlatformError
+export type DbError = InvalidArgument | Corruption | DbClosed | DbLocked | NotSupported | PlatformError

@@ -5,10 +5,12 @@
  * LOCK is released.
  */
 import { FileSystem } from "@effect/platform/FileSystem"
+import { Buffer } from "node:buffer"
 import { Path } from "@effect/platform/Path"
-import { Context, Effect, Layer, Option, type Scope } from "effect"
+import type { PlatformError } from "@effect/platform/Error"
+import { Context, Effect, Either, Layer, Option, type Scope } from "effect"
 import * as Compactor from "../Compactor.js"
-import type { Bytes, DbService, ReadOptions, Snapshot, WriteOptions } from "../Db.js"
+import type { Bytes, DbService, DeleteRangeOptions, ReadOptions, Snapshot, WriteOptions } from "../Db.js"
 import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
 import * as Manifest from "../Manifest.js"
 import * as Memtable from "../Memtable.js"
@@ -16,11 +18,11 @@ import { resolve, type DbOptions } from "../Options.js"
 import * as SstableStore from "../SstableStore.js"
 import type { DbStats } from "../Stats.js"
 import * as Wal from "../Wal.js"
-import type { WriteBatch } from "../WriteBatch.js"
+import type { BatchOp, WriteBatch } from "../WriteBatch.js"
 import { DbConfig } from "./dbConfig.js"
 import { DbState, DbStateTag } from "./dbState.js"
 import { makeDirectoryDurably } from "./fileIo.js"
-import { LOCK_FILE_NAME } from "./fileNames.js"
+import { CURRENT_FILE_NAME, LOCK_FILE_NAME } from "./fileNames.js"
 import { acquireLock } from "./lock.js"
 import { makePointRead } from "./pointRead.js"
 import { recover } from "./recovery.js"
@@ -39,6 +41,7 @@ export const makeDb = (
     const resolved = yield* resolve(options)
     const path = yield* Path
     const directory = path.resolve(resolved.directory)
+    yield* checkExistence(directory, path.join(directory, CURRENT_FILE_NAME), resolved)
     yield* makeDirectoryDurably(directory, path.dirname)
     yield* acquireLock(directory, path.join(directory, LOCK_FILE_NAME))
 
@@ -61,7 +64,7 @@ export const makeDb = (
     const compactor = Context.get(compactorContext, Compactor.Compactor)
 
     const writer = makeWriter({ options: resolved, state, wal, memtable, manifest })
-    const pointRead = makePointRead({ state, memtable, manifest, store })
+    const { read: pointRead, readSync } = makePointRead({ state, memtable, manifest, store })
 
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
@@ -150,6 +153,21 @@ export const makeDb = (
         )
       })
 
+    const getSync = (key: Bytes, options?: ReadOptions): Either.Either<Option.Option<Uint8Array>, DbError> => {
+      if (state.closed) return Either.left(new DbClosed({ method: "getSync" }))
+      const k = resolveKey("getSync", key, resolved.maxKeySize)
+      if (typeof k !== "string") return Either.left(k)
+      const snapshot = readSnapshot("getSync", options)
+      if (snapshot instanceof InvalidArgument) return Either.left(snapshot)
+      const answer = readSync(k, snapshot)
+      return Option.isOption(answer) ? Either.right(answer) : Either.left(answer)
+    }
+
+    const has = (key: Bytes, options?: ReadOptions): Effect.Effect<boolean, DbError> => Effect.map(get(key, options), Option.isSome)
+
+    const hasMany = (keys: ReadonlyArray<Bytes>, options?: ReadOptions): Effect.Effect<Array<boolean>, DbError> =>
+      Effect.map(getMany(keys, options), (values) => values.map(Option.isSome))
+
     // Validation is pure, so it runs when the effect is built; the write runs when it is run.
     // Keys and values are copied then (`validate.ts`), so later changes to the caller's buffers
     // do not change what is written.
@@ -171,7 +189,7 @@ export const makeDb = (
 
     // Like `put`, the batch (a `WriteBatch` or a hand-built `{ ops }`) is read and its bytes copied
     // when the effect is built: operations added to it or buffers changed afterwards do not count.
-    const write = (batch: WriteBatch, options?: WriteOptions): Effect.Effect<void, DbError> => {
+    const write = (batch: WriteBatch | ReadonlyArray<BatchOp>, options?: WriteOptions): Effect.Effect<void, DbError> => {
       const o = resolveWriteOptions("write", options)
       if (o instanceof InvalidArgument) return Effect.fail(o)
       const ops: Array<ResolvedOp> | InvalidArgument = resolveBatch("write", batch, resolved.maxKeySize, resolved.maxValueSize)
@@ -255,7 +273,7 @@ export const makeDb = (
       })
     })
 
-    const scan = makeScan({
+    const { cursor, scan } = makeScan({
       options: resolved,
       state,
       memtable,
@@ -263,6 +281,39 @@ export const makeDb = (
       store,
       readSequence: (o) => readSequence("scan", o)
     })
+
+    /**
+     * Deletes, chunk by chunk, the keys a cursor opened at the start sees, sparing every key
+     * written since (the writer records them in a watcher registered before the cursor opens).
+     */
+    const deleteRange = (options?: DeleteRangeOptions): Effect.Effect<void, DbError> =>
+      Effect.suspend(() => {
+        if (state.closed) return closed("deleteRange")
+        const o = readOptions("deleteRange", options, DELETE_RANGE_FIELDS)
+        if (o instanceof InvalidArgument) return Effect.fail(o)
+        const w = resolveWriteOptions("deleteRange", o.sync === undefined ? undefined : { sync: o.sync })
+        if (w instanceof InvalidArgument) return Effect.fail(w)
+        const range: Record<string, unknown> = { keys: true, values: false }
+        for (const f of ["gt", "gte", "lt", "lte", "prefix", "reverse", "limit"] as const) if (o[f] !== undefined) range[f] = o[f]
+        const written = new Set<string>()
+        return Effect.scoped(
+          Effect.gen(function* () {
+            yield* Effect.acquireRelease(
+              Effect.sync(() => state.writtenKeyWatchers.add(written)),
+              () => Effect.sync(() => state.writtenKeyWatchers.delete(written))
+            )
+            const c = yield* cursor(range as DeleteRangeOptions)
+            for (;;) {
+              const entries = yield* c.next(DELETE_RANGE_CHUNK)
+              if (entries.length === 0) break
+              const keys = entries.map((e) => Buffer.from(e.key.buffer, e.key.byteOffset, e.key.byteLength).toString("latin1"))
+              yield* writer.deleteUnwritten(keys, written, w.sync)
+              // A long range lets other fibers in between its chunks.
+              yield* Effect.yieldNow()
+            }
+          })
+        )
+      }).pipe(Effect.mapError((e) => (e instanceof InvalidArgument && e.method === "scan" ? new InvalidArgument({ method: "deleteRange", description: e.description }) : e)))
 
     const compactRange = (start?: Bytes, end?: Bytes): Effect.Effect<void, DbError> =>
       Effect.suspend(() => {
@@ -281,10 +332,15 @@ export const makeDb = (
     return {
       get,
       getMany,
+      getSync,
+      has,
+      hasMany,
       put,
       delete: del,
       write,
+      deleteRange,
       scan,
+      cursor,
       snapshot,
       flush,
       compactRange,
@@ -292,3 +348,27 @@ export const makeDb = (
     } satisfies DbService
   })
 
+
+const DELETE_RANGE_FIELDS = ["gt", "gte", "lt", "lte", "prefix", "reverse", "limit", "sync"] as const
+/** Keys deleted per batch by `deleteRange`. */
+const DELETE_RANGE_CHUNK = 1000
+
+/**
+ * `createIfMissing` and `errorIfExists`: a database exists when its directory holds a CURRENT.
+ * Checked before anything is created, so a refused open leaves the disk as it was.
+ */
+const checkExistence = (
+  directory: string,
+  current: string,
+  options: { readonly createIfMissing: boolean; readonly errorIfExists: boolean }
+): Effect.Effect<void, InvalidArgument | PlatformError, FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem
+    const exists = yield* fs.exists(current)
+    if (!exists && !options.createIfMissing) {
+      return yield* new InvalidArgument({ method: "open", description: `${directory} holds no database (createIfMissing is false)` })
+    }
+    if (exists && options.errorIfExists) {
+      return yield* new InvalidArgument({ method: "open", description: `${directory} holds a database already (errorIfExists is true)` })
+    }
+  })

@@ -28,6 +28,11 @@ export class DbState {
     droppedLogs: [],
     movedToLost: []
   }
+  /**
+   * Sets that every applied write adds its keys to while registered: a `deleteRange` in progress
+   * keeps what was written after it started (empty, and free, otherwise).
+   */
+  readonly writtenKeyWatchers = new Set<Set<string>>()
   /** Live snapshots: sequence -> reference count. */
   readonly snapshots = new Map<number, number>()
 

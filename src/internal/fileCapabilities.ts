@@ -8,10 +8,16 @@
  * - `SyncAppend`: a WAL record is handed to the OS in one call, so a lone write is synchronous from
  *   start to end; for any other FileSystem the WAL uses `File.writeAll`.
  *
- * Both throw a `PlatformError` on failure.
+ * - `SyncOpen` (on the `FileSystem` itself): opens a file for reading in one synchronous call, so
+ *   `Db.getSync` can open a table it has not opened yet. The handle is the caller's to `close()`.
+ *
+ * All throw a `PlatformError` on failure.
  */
+import type { File } from "@effect/platform/FileSystem"
+
 export const PositionalRead: unique symbol = Symbol.for("stratadb/PositionalRead")
 export const SyncAppend: unique symbol = Symbol.for("stratadb/SyncAppend")
+export const SyncOpen: unique symbol = Symbol.for("stratadb/SyncOpen")
 
 export interface PositionalReadFile {
   /** Reads into `buffer` from `position` without moving the cursor; bytes read (fewer only at EOF). */
@@ -28,3 +34,14 @@ export const hasPositionalRead = (file: object): file is PositionalReadFile =>
 
 export const hasSyncAppend = (file: object): file is SyncAppendFile =>
   typeof (file as Partial<SyncAppendFile>)[SyncAppend] === "function"
+
+/** A read-only handle opened synchronously; `close` releases it (idempotent). */
+export type SyncOpenedFile = File & { close(): void }
+
+export interface SyncOpenFileSystem {
+  /** Opens `path` for reading now. */
+  readonly [SyncOpen]: (path: string) => SyncOpenedFile
+}
+
+export const hasSyncOpen = (fs: object): fs is SyncOpenFileSystem =>
+  typeof (fs as Partial<SyncOpenFileSystem>)[SyncOpen] === "function"

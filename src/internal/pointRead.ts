@@ -6,7 +6,7 @@
  */
 import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import { Effect, Option } from "effect"
-import { Corruption } from "../errors.js"
+import { Corruption, type DbError, NotSupported } from "../errors.js"
 import type { Manifest } from "../Manifest.js"
 import type { Memtable } from "../Memtable.js"
 import type { SstableStore } from "../SstableStore.js"
@@ -138,5 +138,31 @@ export const makePointRead = (deps: {
     }
     return NONE
   }
-  return read
+  /**
+   * `read` as one synchronous call (`Db.getSync`): tables not open are opened synchronously and
+   * blocks missing from the cache read synchronously. Nothing can run in between, so nothing is pinned.
+   */
+  const readSync = (key: string, snapshot: number | undefined): Option.Option<Uint8Array> | DbError => {
+    state.gets++
+    const seq = snapshot ?? state.visibleSequence
+    const entry = memtable.get(key, seq)
+    if (entry !== undefined) return entry.kind === KIND_PUT ? copyOut(entry.value) : Option.none()
+    const tables = candidateTables(manifest.current(), key)
+    for (let i = 0; i < tables.length; i++) {
+      const reader = store.openReaderSync(tables[i]!)
+      if (reader instanceof NotSupported || reader instanceof Corruption || isPlatformError(reader)) return reader
+      const found = lookup(reader, key, seq)
+      if (found instanceof Corruption || isPlatformError(found)) return found
+      if (found === BLOCK_NOT_CACHED) return blockNotSynchronous
+      if (found !== undefined) return answerOf(found)!
+    }
+    return Option.none()
+  }
+
+  return { read, readSync }
 }
+
+const blockNotSynchronous = new NotSupported({
+  method: "getSync",
+  description: "the file system's handles cannot read synchronously (use NodeSyncFileSystem or MemoryFileSystem, or get)"
+})

@@ -5,8 +5,8 @@
  * interrupted. Entries come in chunks filled synchronously between block loads.
  */
 import { Buffer } from "node:buffer"
-import { Chunk, Effect, Option, Stream } from "effect"
-import type { Entry, ScanOptions } from "../Db.js"
+import { Chunk, Effect, Option, type Scope, Stream } from "effect"
+import type { Bytes, Cursor, Entry, ScanOptions } from "../Db.js"
 import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
 import type { Manifest } from "../Manifest.js"
 import type { Memtable } from "../Memtable.js"
@@ -120,42 +120,39 @@ export const makeScan = (deps: {
 }) => {
   const { state, memtable, manifest, store } = deps
 
-  return (options?: ScanOptions): Stream.Stream<Entry, DbError> =>
-    Stream.unwrapScoped(
-      Effect.gen(function* () {
-        if (state.closed) return yield* new DbClosed({ method: "scan" })
-        const scan = resolveScan(options)
-        if (scan instanceof InvalidArgument) return yield* scan
-        const sequence = deps.readSequence(options)
-        if (typeof sequence !== "number") return yield* sequence
-        yield* Effect.acquireRelease(
-          Effect.sync(() => state.pinSequence(sequence)),
-          () => Effect.sync(() => state.unpinSequence(sequence))
-        )
-        const version = yield* Effect.acquireRelease(
-          Effect.sync(() => manifest.acquire()),
-          (v) => Effect.sync(() => manifest.release(v))
-        )
-        const pins: TablePins = new Set()
-        yield* Effect.addFinalizer(() => store.unpin(pins))
-        const merged = mergedIterator(memtable, version, store, pins)
-        const user = new UserIterator(merged, sequence, scan.bounds, scan.reverse, scan.limit)
+  /**
+   * Opens a cursor: validates, pins the sequence, the version and (as they open) the tables until
+   * the scope closes. Synchronous: nothing here waits, so the point in time is the call's.
+   */
+  const cursor = (options?: ScanOptions): Effect.Effect<Cursor, DbError, Scope.Scope> =>
+    Effect.gen(function* () {
+      if (state.closed) return yield* new DbClosed({ method: "scan" })
+      const scan = resolveScan(options)
+      if (scan instanceof InvalidArgument) return yield* scan
+      const sequence = deps.readSequence(options)
+      if (typeof sequence !== "number") return yield* sequence
+      yield* Effect.acquireRelease(
+        Effect.sync(() => state.pinSequence(sequence)),
+        () => Effect.sync(() => state.unpinSequence(sequence))
+      )
+      const version = yield* Effect.acquireRelease(
+        Effect.sync(() => manifest.acquire()),
+        (v) => Effect.sync(() => manifest.release(v))
+      )
+      const pins: TablePins = new Set()
+      yield* Effect.addFinalizer(() => store.unpin(pins))
+      const merged = mergedIterator(memtable, version, store, pins)
+      const user = new UserIterator(merged, sequence, scan.bounds, scan.reverse, scan.limit)
 
-        const keys: Array<string> = []
-        const values: Array<Uint8Array> = []
-        const pull: Effect.Effect<Chunk.Chunk<Entry>, Option.Option<DbError>> = Effect.suspend(() => {
-          // Closing the database closed the tables under this scan.
-          if (state.closed) return Effect.fail(Option.some<DbError>(new DbClosed({ method: "scan" })))
-          // A loop of scans that never waits yields to pending background work like point operations.
-          if (state.yieldDue(CHUNK)) return Effect.zipRight(yieldToEventLoop, fillChunk)
-          return fillChunk
-        })
-        const fillChunk: Effect.Effect<Chunk.Chunk<Entry>, Option.Option<DbError>> = Effect.suspend(() => {
-          const result = user.fill(keys, values, CHUNK)
-          if (result === "pending") {
-            return Effect.zipRight(Effect.mapError(merged.load(), Option.some), fillChunk)
-          }
-          if (keys.length === 0) return Effect.fail(Option.none())
+      const keys: Array<string> = []
+      const values: Array<Uint8Array> = []
+      /** A `next` is running (it may wait for a block): the iterators are not to be moved under it. */
+      let busy = false
+
+      const fill = (max: number): Effect.Effect<Array<Entry>, DbError> =>
+        Effect.suspend(() => {
+          const result = user.fill(keys, values, max)
+          if (result === "pending") return Effect.zipRight(merged.load(), fill(max))
           const out = new Array<Entry>(keys.length)
           for (let i = 0; i < keys.length; i++) {
             out[i] = {
@@ -165,9 +162,52 @@ export const makeScan = (deps: {
           }
           keys.length = 0
           values.length = 0
-          return Effect.succeed(Chunk.unsafeFromArray(out))
+          return Effect.succeed(out)
         })
+
+      const next = (max: number): Effect.Effect<Array<Entry>, DbError> =>
+        Effect.suspend(() => {
+          // Closing the database closed the tables under this cursor.
+          if (state.closed) return Effect.fail(new DbClosed({ method: "scan" }))
+          if (typeof max !== "number" || !Number.isInteger(max) || max < 1) {
+            return Effect.fail(new InvalidArgument({ method: "scan", description: "next: max must be a positive integer" }))
+          }
+          if (busy) return Effect.fail(new InvalidArgument({ method: "scan", description: "next: another next is running" }))
+          busy = true
+          const run = Effect.ensuring(fill(max), Effect.sync(() => { busy = false }))
+          // A loop of scans that never waits yields to pending background work like point operations.
+          return state.yieldDue(Math.min(max, CHUNK)) ? Effect.zipRight(yieldToEventLoop, run) : run
+        })
+
+      const seek = (target: Bytes): Effect.Effect<void, DbError> =>
+        Effect.suspend((): Effect.Effect<void, DbError> => {
+          if (state.closed) return Effect.fail(new DbClosed({ method: "seek" }))
+          const t = resolveBound("seek", "target", target)
+          if (t instanceof InvalidArgument) return Effect.fail(t)
+          if (t === undefined) return Effect.fail(new InvalidArgument({ method: "seek", description: "target is required" }))
+          if (busy) return Effect.fail(new InvalidArgument({ method: "seek", description: "a next is running" }))
+          user.seek(t)
+          return Effect.void
+        })
+
+      return { next, seek } satisfies Cursor
+    })
+
+  /** A scan: the cursor read to its end in chunks of `CHUNK`. */
+  const scan = (options?: ScanOptions): Stream.Stream<Entry, DbError> =>
+    Stream.unwrapScoped(
+      Effect.map(cursor(options), (c) => {
+        const pull: Effect.Effect<Chunk.Chunk<Entry>, Option.Option<DbError>> = Effect.mapBoth(c.next(CHUNK), {
+          onFailure: Option.some,
+          onSuccess: (entries) => entries
+        }).pipe(
+          Effect.flatMap((entries) =>
+            entries.length === 0 ? Effect.fail(Option.none()) : Effect.succeed(Chunk.unsafeFromArray(entries))
+          )
+        )
         return Stream.repeatEffectChunkOption(pull)
       })
     )
+
+  return { cursor, scan }
 }

@@ -251,11 +251,12 @@ export const resolveBatch = (
   let length: number
   try {
     if (batch === null || typeof batch !== "object") {
-      return new InvalidArgument({ method, description: `batch must be a WriteBatch, got ${describe(batch)}` })
+      return new InvalidArgument({ method, description: `batch must be a WriteBatch or an array of operations, got ${describe(batch)}` })
     }
-    ops = (batch as { ops?: unknown }).ops
+    // An array of operations, or a WriteBatch (or anything with an `ops` array).
+    ops = Array.isArray(batch) ? batch : (batch as { ops?: unknown }).ops
     if (!Array.isArray(ops)) {
-      return new InvalidArgument({ method, description: "batch must be a WriteBatch (batch.ops must be an array)" })
+      return new InvalidArgument({ method, description: "batch must be a WriteBatch or an array of operations (batch.ops must be an array)" })
     }
     length = ops.length
   } catch (e) {

@@ -23,6 +23,7 @@ import type { ResolvedOptions } from "../Options.js"
 import type { Wal } from "../Wal.js"
 import type { DbState } from "./dbState.js"
 import { realSleep } from "./realSleep.js"
+import { KIND_DELETE } from "./key/internalKey.js"
 import { encodeBatch, type EncodedBatch, type ResolvedOp, setSequence } from "./wal/batchCodec.js"
 
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
@@ -38,6 +39,8 @@ export interface Writer {
   readonly write: (ops: ReadonlyArray<ResolvedOp>, sync: boolean) => Effect.Effect<void, DbError>
   /** Rotates the memtable if it holds anything (for `flush`). */
   readonly rotate: Effect.Effect<boolean, DbError>
+  /** Deletes the keys no write touched since `written` began recording (for `deleteRange`). */
+  readonly deleteUnwritten: (keys: ReadonlyArray<string>, written: ReadonlySet<string>, sync: boolean) => Effect.Effect<void, DbError>
   /** Completes when no write is in progress (for close). */
   readonly idle: Effect.Effect<void>
 }
@@ -107,6 +110,7 @@ export const makeWriter = (deps: {
   const apply = (batch: EncodedBatch, first: number) => {
     const { keys, kinds, values } = batch
     for (let i = 0; i < keys.length; i++) memtable.add(keys[i]!, first + i, kinds[i]!, values[i]!)
+    if (state.writtenKeyWatchers.size > 0) for (const w of state.writtenKeyWatchers) for (const k of keys) w.add(k)
     state.userBytesWritten += batch.userBytes
   }
 
@@ -267,5 +271,28 @@ export const makeWriter = (deps: {
     )
   )
 
-  return { write, rotate, idle: waitIdle }
+  /**
+   * Deletes those of `keys` that no write has touched since `written` began recording (see
+   * `DbState.writtenKeyWatchers`), holding the writer role alone: the check and the apply are one
+   * step, with no other batch between them.
+   */
+  const deleteUnwritten = (keys: ReadonlyArray<string>, written: ReadonlySet<string>, sync: boolean): Effect.Effect<void, DbError> =>
+    waitIdle.pipe(
+      Effect.zipRight(
+        Effect.uninterruptibleMask((restore) =>
+          Effect.suspend(() => {
+            if (writing) return restore(deleteUnwritten(keys, written, sync))
+            if (state.closed) return Effect.fail(new DbClosed({ method: "deleteRange" }))
+            if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
+            const ops: Array<ResolvedOp> = []
+            for (const key of keys) if (!written.has(key)) ops.push({ kind: KIND_DELETE, key, value: undefined, valueLength: 0 })
+            if (ops.length === 0) return Effect.void
+            writing = true
+            return commitGroup(undefined, encodeBatch(ops), sync, restore).pipe(Effect.ensuring(drainQueue))
+          })
+        )
+      )
+    )
+
+  return { write, rotate, deleteUnwritten, idle: waitIdle }
 }

@@ -65,6 +65,32 @@ export class UserIterator {
   }
 
   /**
+   * Repositions at the first key at or after `target` (at or before it, reverse), kept inside the
+   * bounds: a target past the far bound ends the iteration. The count toward `limit` carries on.
+   */
+  seek(target: string): void {
+    this.started = true
+    this.finished = false
+    this.skipKey = undefined
+    this.candKey = undefined
+    this.candValue = undefined
+    const { lower, lowerExclusive, upper, upperExclusive } = this.bounds
+    if (!this.reverse) {
+      if (lower !== undefined && (target < lower || (target === lower && lowerExclusive))) {
+        this.it.seek(lower, MAX_SEQUENCE)
+        if (lowerExclusive) this.skipKey = lower
+      } else {
+        this.it.seek(target, MAX_SEQUENCE)
+      }
+    } else if (upper !== undefined && (target > upper || (target === upper && upperExclusive))) {
+      this.it.seekForPrev(upper, upperExclusive ? MAX_SEQUENCE : 0)
+    } else {
+      // Inclusive: after the oldest version of `target`.
+      this.it.seekForPrev(target, 0)
+    }
+  }
+
+  /**
    * Adds up to `max` entries to `keys`/`values` (latin1 keys; values are views the caller copies).
    */
   fill(keys: Array<string>, values: Array<Uint8Array>, max: number): FillResult {

@@ -10,6 +10,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import { Effect, Stream } from "effect"
 import type { FileEntry, MemoryFileSystem } from "../../MemoryFileSystem.js"
 import { attempt } from "./attempt.js"
+import { SyncOpen, type SyncOpenFileSystem } from "../fileCapabilities.js"
 import { type Errno, errnoError } from "./errno.js"
 import { type Access, MemoryFile } from "./memoryFile.js"
 import { join, normalize, segments } from "./path.js"
@@ -229,7 +230,20 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
     }
   }
 
+  const openNow = (path: string, options: FileSystem.OpenFileOptions | undefined): MemoryFile => {
+    const normalized = normalize(path)
+    state.begin("open", "open", path, normalized)
+    state.checkFault("open", "open", "open", path, normalized)
+    const semantics = FLAGS[options?.flag ?? "r"]
+    const node = openNode("open", path, semantics, options?.mode)
+    const file = new MemoryFile(FileSystem.FileDescriptor(state.descriptor()), node, normalized, semantics, state)
+    state.handles.add(file)
+    return file
+  }
+
+  const syncOpen: SyncOpenFileSystem = { [SyncOpen]: (path: string) => openNow(path, { flag: "r" }) }
   return FileSystem.make({
+    ...syncOpen,
     access: (path) =>
       attempt(() => {
         state.begin("access", "access", path, normalize(path))
@@ -336,18 +350,10 @@ const makeFileSystem = (state: MemoryState): FileSystem.FileSystem => {
 
     open: (path, options) =>
       Effect.acquireRelease(
-        attempt(() => {
-          const normalized = normalize(path)
-          state.begin("open", "open", path, normalized)
-          state.checkFault("open", "open", "open", path, normalized)
-          const semantics = FLAGS[options?.flag ?? "r"]
-          const node = openNode("open", path, semantics, options?.mode)
-          const file = new MemoryFile(FileSystem.FileDescriptor(state.descriptor()), node, normalized, semantics, state)
-          state.handles.add(file)
-          return file
-        }),
+        attempt(() => openNow(path, options)),
         (file) => Effect.sync(() => file.close())
       ),
+
 
     readDirectory: (path, options) =>
       attempt(() => {

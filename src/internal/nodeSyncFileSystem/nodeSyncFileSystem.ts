@@ -9,6 +9,7 @@ import { Effect, Layer } from "effect"
 import * as NFS from "node:fs"
 import { nodeError } from "./nodeError.js"
 import { SyncFile } from "./syncFile.js"
+import { SyncOpen, type SyncOpenFileSystem } from "../fileCapabilities.js"
 
 const openFile = (path: string, options?: FileSystem.OpenFileOptions): Effect.Effect<SyncFile, PlatformError> => {
   const flag = options?.flag ?? "r"
@@ -27,11 +28,22 @@ const openFile = (path: string, options?: FileSystem.OpenFileOptions): Effect.Ef
   })
 }
 
+/** `SyncOpen`: a read-only handle opened on the calling thread. */
+const openSync = (path: string): SyncFile => {
+  try {
+    return new SyncFile(FileSystem.FileDescriptor(NFS.openSync(path, "r")), false)
+  } catch (error) {
+    throw nodeError("open", error, path)
+  }
+}
+
+const syncOpen: SyncOpenFileSystem = { [SyncOpen]: openSync }
+
 const open: FileSystem.FileSystem["open"] = (path, options) =>
   Effect.acquireRelease(openFile(path, options), (file) => Effect.sync(() => file.close()))
 
 /** platform-node's filesystem with synchronous handles. */
 export const fileSystemLayer: Layer.Layer<FileSystem.FileSystem> = Layer.effect(
   FileSystem.FileSystem,
-  Effect.map(FileSystem.FileSystem, (node) => FileSystem.make({ ...node, open }))
+  Effect.map(FileSystem.FileSystem, (node) => FileSystem.make({ ...node, open, ...syncOpen }))
 ).pipe(Layer.provide(NodeFileSystem.layer))

@@ -16,7 +16,7 @@ import { Block, BlockIterator, parseBlock } from "./block.js"
 import type { BlockCache } from "./blockCache.js"
 import { unsealBlock } from "./blockTrailer.js"
 import { bloomHash, mayContainHash, validFilter } from "./bloom.js"
-import { decodeFooter } from "./footer.js"
+import { decodeFooter, type Footer } from "./footer.js"
 import { decodeProperties, type TableProperties, toFileMeta } from "./properties.js"
 import { parseIndex, type TableIndex } from "./tableIndex.js"
 import { BLOCK_TRAILER_SIZE, FOOTER_SIZE } from "./tableFormat.js"
@@ -279,8 +279,50 @@ export class TableReader {
 
 const corruption = (file: string, offset: number, description: string) => new Corruption({ file, offset, description })
 
-const orFail = <A>(value: A | Corruption): Effect.Effect<A, Corruption> =>
-  value instanceof Corruption ? Effect.fail(value) : Effect.succeed(value)
+/** Where the footer sits, and the range its three metadata blocks span (read as one). */
+const footerRange = (fileSize: number) => ({ offset: fileSize - FOOTER_SIZE, length: FOOTER_SIZE })
+
+const metaRange = (footer: Footer) => {
+  const handles = [footer.filter, footer.properties, footer.index]
+  const start = Math.min(...handles.map((h) => h.offset))
+  const end = Math.max(...handles.map((h) => h.offset + h.size + BLOCK_TRAILER_SIZE))
+  return { offset: start, length: end - start }
+}
+
+/** The reader from the checked footer and the bytes of `metaRange(footer)`. */
+const readerFrom = (options: OpenTableOptions, footer: Footer, meta: Uint8Array, start: number): TableReader | Corruption => {
+  const { fileName: file, fileSize, readAt } = options
+  const contents = (h: { offset: number; size: number }) => unsealBlock(meta.subarray(h.offset - start), h.size, file, h.offset)
+  const filter = contents(footer.filter)
+  if (filter instanceof Corruption) return filter
+  if (!validFilter(filter)) return corruption(file, footer.filter.offset, "bad filter block")
+  const propertiesBlock = contents(footer.properties)
+  if (propertiesBlock instanceof Corruption) return propertiesBlock
+  const properties = decodeProperties(propertiesBlock, file, footer.properties.offset)
+  if (properties instanceof Corruption) return properties
+  const indexContents = contents(footer.index)
+  if (indexContents instanceof Corruption) return indexContents
+  const index = parseIndex(indexContents, file, footer.index.offset, footer.filter.offset)
+  if (index instanceof Corruption) return index
+  if (properties.dataSize !== footer.filter.offset || properties.dataBlocks !== index.length) {
+    return corruption(file, footer.properties.offset, "properties disagree with the index")
+  }
+  return new TableReader(
+    options.fileNumber,
+    file,
+    fileSize,
+    readAt,
+    options.cache,
+    options.counters,
+    properties,
+    index,
+    Buffer.from(filter), // a copy: the rest of the metadata read can be collected
+    options.readAtSync
+  )
+}
+
+const tooShort = (options: OpenTableOptions): Corruption | undefined =>
+  options.fileSize < FOOTER_SIZE ? corruption(options.fileName, 0, `file too short for a table: ${options.fileSize} bytes`) : undefined
 
 /**
  * Opens a table: reads and checks the footer, then the filter, properties and index blocks (one
@@ -288,35 +330,24 @@ const orFail = <A>(value: A | Corruption): Effect.Effect<A, Corruption> =>
  */
 export const openTable = (options: OpenTableOptions): Effect.Effect<TableReader, Corruption | PlatformError> =>
   Effect.gen(function* () {
-    const { fileName: file, fileSize, readAt } = options
-    if (fileSize < FOOTER_SIZE) return yield* corruption(file, 0, `file too short for a table: ${fileSize} bytes`)
-    const footerBytes = yield* readAt(fileSize - FOOTER_SIZE, FOOTER_SIZE)
-    const footer = yield* orFail(decodeFooter(footerBytes, file, fileSize))
-    const handles = [footer.filter, footer.properties, footer.index]
-    const start = Math.min(...handles.map((h) => h.offset))
-    const end = Math.max(...handles.map((h) => h.offset + h.size + BLOCK_TRAILER_SIZE))
-    const meta = yield* readAt(start, end - start)
-    const contents = (h: { offset: number; size: number }) =>
-      orFail(unsealBlock(meta.subarray(h.offset - start), h.size, file, h.offset))
-
-    const filter = yield* contents(footer.filter)
-    if (!validFilter(filter)) return yield* corruption(file, footer.filter.offset, "bad filter block")
-    const properties = yield* orFail(decodeProperties(yield* contents(footer.properties), file, footer.properties.offset))
-    const indexContents = yield* contents(footer.index)
-    const index = yield* orFail(parseIndex(indexContents, file, footer.index.offset, footer.filter.offset))
-    if (properties.dataSize !== footer.filter.offset || properties.dataBlocks !== index.length) {
-      return yield* corruption(file, footer.properties.offset, "properties disagree with the index")
-    }
-    return new TableReader(
-      options.fileNumber,
-      file,
-      fileSize,
-      readAt,
-      options.cache,
-      options.counters,
-      properties,
-      index,
-      Buffer.from(filter), // a copy: the rest of the metadata read can be collected
-      options.readAtSync
-    )
+    const short = tooShort(options)
+    if (short !== undefined) return yield* short
+    const f = footerRange(options.fileSize)
+    const footer = decodeFooter(yield* options.readAt(f.offset, f.length), options.fileName, options.fileSize)
+    if (footer instanceof Corruption) return yield* footer
+    const m = metaRange(footer)
+    const reader = readerFrom(options, footer, yield* options.readAt(m.offset, m.length), m.offset)
+    if (reader instanceof Corruption) return yield* reader
+    return reader
   })
+
+/** `openTable` in one synchronous call, over `readAtSync` (which throws a `PlatformError`). */
+export const openTableSync = (options: OpenTableOptions & { readonly readAtSync: ReadAtSync }): TableReader | Corruption => {
+  const short = tooShort(options)
+  if (short !== undefined) return short
+  const f = footerRange(options.fileSize)
+  const footer = decodeFooter(options.readAtSync(f.offset, f.length), options.fileName, options.fileSize)
+  if (footer instanceof Corruption) return footer
+  const m = metaRange(footer)
+  return readerFrom(options, footer, options.readAtSync(m.offset, m.length), m.offset)
+}
