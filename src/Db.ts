@@ -88,7 +88,7 @@ export interface DbService {
    * a read that needs a table not yet open fails with `NotSupported`.
    */
   readonly getSync: (key: Bytes, options?: ReadOptions) => Either.Either<Option.Option<Uint8Array>, DbError>
-  /** Whether the key has a value (without copying it out). */
+  /** Whether the key has a value (read like `get`). */
   readonly has: (key: Bytes, options?: ReadOptions) => Effect.Effect<boolean, DbError>
   readonly hasMany: (keys: ReadonlyArray<Bytes>, options?: ReadOptions) => Effect.Effect<Array<boolean>, DbError>
   readonly put: (key: Bytes, value: Bytes, options?: WriteOptions) => Effect.Effect<void, DbError>

@@ -2,7 +2,7 @@
  * Metamorphic test (issue 10), after Pebble's `metamorphic/` package: one seeded random sequence of
  * operations (put, delete, batch write, bulk fill, concurrent writes of distinct keys (group
  * commit), get, getMany, scans with random bounds, prefix, reverse, limit and key/value
- * projection, a scan interleaved with writes, flushes and compactions, reads running concurrently
+ * projection, cursors seeking to random targets, deleteRange, a scan interleaved with writes, flushes and compactions, reads running concurrently
  * with a flush and a compaction, snapshots taken and read later, flush, compactRange, close and
  * reopen) runs under many option sets (`configs`), each on its own MemoryFileSystem, with binary
  * keys (0x00, 0xff, shared prefixes) and values from empty to 70 KB (WAL records cut into
@@ -72,6 +72,10 @@ export type Op =
   | { readonly t: "flush" }
   | { readonly t: "compactRange"; readonly start?: string; readonly end?: string }
   | { readonly t: "reopen" }
+  /** `deleteRange` over the spec's range (its reverse and limit; keys/values ignored). */
+  | { readonly t: "deleteRange"; readonly spec: ScanSpec }
+  /** A cursor over the spec: for each target, `seek` then `next(take)`. */
+  | { readonly t: "seekScan"; readonly spec: ScanSpec; readonly targets: ReadonlyArray<string>; readonly take: number; readonly snap?: number }
 
 const ALPHABET = ["\x00", "\x01", "0", "1", "9", "a", "b", "z", "\x7f", "\x80", "\xfe", "\xff"]
 const PREFIXES = ["a", "ab", "abc", "b", "user:", "\x00", "\xff", "\xff\xff", "k", "k\x00"]
@@ -181,7 +185,9 @@ export const generate = (seed: number, count: number): Array<Op> => {
       const [start, end] = a !== undefined && b !== undefined && a > b ? [b, a] : [a, b]
       return { t: "compactRange", ...opt("start", start), ...opt("end", end) }
     }],
-    [1, () => ({ t: "reopen" })]
+    [1, () => ({ t: "reopen" })],
+    [2, () => ({ t: "deleteRange", spec: spec() })],
+    [4, () => ({ t: "seekScan", spec: spec(), targets: Array.from({ length: rng.range(1, 5) }, bound), take: rng.range(1, 40), ...opt("snap", snap()) })]
   ]
   const total = table.reduce((s, [w]) => s + w, 0)
   for (let i = 0; i < count; i++) {
@@ -238,6 +244,10 @@ export const showOp = (op: Op): string => {
       return `compactRange ${op.start === undefined ? "-" : showKey(op.start)} .. ${op.end === undefined ? "-" : showKey(op.end)}`
     case "reopen":
       return "close and reopen"
+    case "deleteRange":
+      return `deleteRange ${showScan(op.spec)}`
+    case "seekScan":
+      return `cursor ${showScan(op.spec)}: ${op.targets.map((t) => `seek ${showKey(t)}, next ${op.take}`).join("; ")}${at(op.snap)}`
   }
 }
 
@@ -343,6 +353,23 @@ export const modelHistory = (ops: ReadonlyArray<Op>): Array<string> => {
         snaps = []
         history.push("ok")
         break
+      case "deleteRange":
+        for (const [k] of model.scan({ ...op.spec, keys: true, values: false })) model.delete(k)
+        history.push("ok")
+        break
+      case "seekScan": {
+        const { m, label } = at(op.snap)
+        const all = m.scan({ ...op.spec, keys: true, values: true, limit: undefined })
+        let left = op.spec.limit ?? Number.POSITIVE_INFINITY
+        const parts: Array<string> = []
+        for (const t of op.targets) {
+          const from = all.filter(([k]) => (op.spec.reverse ? k <= t : k >= t)).slice(0, Math.min(op.take, left))
+          left -= from.length
+          parts.push(fmtEntries(from.map(([k, v]) => [op.spec.keys ? k : "", op.spec.values ? v : ""] as const)))
+        }
+        history.push(label + parts.join(" "))
+        break
+      }
     }
   }
   history.push(`final scan ${fmtEntries(model.scan(fullScan(false)))}`)
@@ -475,6 +502,25 @@ export const dbHistory = (ops: ReadonlyArray<Op>, config: Config) =>
           return ok(db.flush)
         case "compactRange":
           return ok(db.compactRange(op.start === undefined ? undefined : keyBytes(op.start), op.end === undefined ? undefined : keyBytes(op.end)))
+        case "deleteRange": {
+          const { keys: _k, values: _v, ...range } = scanOptions(op.spec)
+          return ok(db.deleteRange({ ...range, ...w }))
+        }
+        case "seekScan": {
+          const { options, label } = at(op.snap)
+          return Effect.scoped(
+            Effect.gen(function* () {
+              const c = yield* db.cursor(scanOptions(op.spec, options?.snapshot))
+              const parts: Array<string> = []
+              for (const t of op.targets) {
+                yield* c.seek(keyBytes(t))
+                const entries = yield* c.next(op.take)
+                parts.push(fmtEntries(entries.map((e) => [latin1(e.key), utf8(e.value)] as const)))
+              }
+              return label + parts.join(" ")
+            })
+          )
+        }
         case "reopen":
           return Effect.gen(function* () {
             yield* tally
