@@ -37,8 +37,6 @@ describe("bad input", () => {
           yield* db.put("ok", "fine")
           const before = yield* lastSequence(db)
           const anyDb = db as unknown as { put: (...a: Array<unknown>) => Effect.Effect<void, { _tag: string }> ; delete: (...a: Array<unknown>) => Effect.Effect<void, { _tag: string }>; get: (...a: Array<unknown>) => Effect.Effect<unknown, { _tag: string }> }
-          yield* failsWith(db.put("", "v"), "InvalidArgument")
-          yield* failsWith(db.put(new Uint8Array(0), "v"), "InvalidArgument")
           yield* failsWith(db.put("k".repeat(17), "v"), "InvalidArgument")
           yield* failsWith(db.put("é".repeat(9), "v"), "InvalidArgument") // 18 UTF-8 bytes
           yield* failsWith(db.put("k", "v".repeat(33)), "InvalidArgument")
@@ -49,11 +47,11 @@ describe("bad input", () => {
           yield* failsWith(anyDb.put("k", undefined), "InvalidArgument")
           yield* failsWith(anyDb.put("k", "v", { sync: "yes" }), "InvalidArgument")
           yield* failsWith(anyDb.delete(7), "InvalidArgument")
-          yield* failsWith(anyDb.delete(""), "InvalidArgument")
-          yield* failsWith(anyDb.get(""), "InvalidArgument")
+          yield* failsWith(anyDb.delete(42), "InvalidArgument")
+          yield* failsWith(anyDb.get(42), "InvalidArgument")
           yield* failsWith(anyDb.get({}), "InvalidArgument")
           yield* failsWith(db.write(WriteBatch.make().put("a", "1").put("b", "v".repeat(33))), "InvalidArgument")
-          yield* failsWith(db.write(WriteBatch.make().put("a", "1").delete("")), "InvalidArgument")
+          yield* failsWith(db.write(WriteBatch.make().put("a", "1").delete(42 as unknown as string)), "InvalidArgument")
           yield* failsWith(db.write({} as WriteBatch), "InvalidArgument")
           assert.strictEqual(yield* lastSequence(db), before, "a refused write took a sequence number")
           assert.isTrue(Option.isNone(yield* db.get("a")))

@@ -39,6 +39,11 @@ export const conformanceSuite = (
             assert.strictEqual(textOf(yield* db.get("ünïcödé")), "välüe")
             yield* db.put("empty", "")
             assert.strictEqual(textOf(yield* db.get("empty")), "")
+            // The empty key is a key like any other (as in LevelDB), the same as a string or as bytes.
+            yield* db.put("", "empty key")
+            assert.strictEqual(textOf(yield* db.get(new Uint8Array(0))), "empty key")
+            yield* db.flush
+            assert.strictEqual(textOf(yield* db.get("")), "empty key")
           })
         )
       }).pipe(Effect.provide(layer))
@@ -55,7 +60,7 @@ export const conformanceSuite = (
             assert.isTrue(Option.isNone(yield* db.get("b")))
             assert.strictEqual(textOf(yield* db.get("c")), "3")
             // A batch with one bad entry writes nothing.
-            const bad = yield* Effect.either(db.write(WriteBatch.make().put("d", "4").put("", "empty key")))
+            const bad = yield* Effect.either(db.write(WriteBatch.make().put("d", "4").put(42 as unknown as string, "not bytes")))
             assert.isTrue(bad._tag === "Left" && bad.left._tag === "InvalidArgument")
             assert.isTrue(Option.isNone(yield* db.get("d")))
           })

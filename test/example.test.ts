@@ -3,7 +3,9 @@
  * `Db.layerNode` (what the example's script uses), on stratadb's NodeSyncFileSystem, on @effect/platform-node's own
  * NodeContext layer and on MemoryFileSystem, and a reopen finds its writes.
  */
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { NodeContext } from "@effect/platform-node"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
@@ -12,6 +14,8 @@ import { deepStrictEqual } from "@effect/vitest/utils"
 import { Effect, Option } from "effect"
 import { program, reopened } from "../examples/basic.js"
 import { program as keyValueProgram } from "../examples/keyValueStore.js"
+// @ts-expect-error: a plain JavaScript example, without declarations
+import { main as levelMain } from "../examples/level.mjs"
 import * as StrataKeyValueStore from "../src/KeyValueStore.js"
 import { Db } from "../src/Db.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
@@ -91,4 +95,29 @@ describe("the README's KeyValueStore example", () => {
       assert.deepStrictEqual(result, expected)
     }).pipe(Effect.provide(MemoryFileSystem.layer))
   )
+})
+
+describe("the README's level example", () => {
+  it("is examples/level.mjs", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+    const section = readme.slice(readme.indexOf("\n## From plain Node: `stratadb/level`\n"), readme.indexOf("\n## Effect's KeyValueStore\n"))
+    const block = /\n```js\n([\s\S]*?)```\n/.exec(section)
+    assert.isNotNull(block, "README's level section has a js code block")
+    assert.strictEqual(block![1], readFileSync(new URL("../examples/level.mjs", import.meta.url), "utf8"))
+  })
+
+  it("runs from plain promises and survives a reopen", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "stratadb-level-example-"))
+    try {
+      const result = await levelMain(directory)
+      assert.deepStrictEqual(result, {
+        then: { born: 1912 },
+        users: [["user:ada", { born: 1815 }], ["user:grace", { born: 1906 }]],
+        fromB: "user:grace",
+        book: "Notes on the Analytical Engine"
+      })
+    } finally {
+      rmSync(directory, { recursive: true, force: true })
+    }
+  })
 })

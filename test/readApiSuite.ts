@@ -77,7 +77,9 @@ export const readApiSuite = (
                     yield* c.seek(target)
                     const take = 1 + Math.floor(rnd() * 300)
                     const got = (yield* c.next(take)).map((e) => text(e.key))
-                    const expected = (reverse
+                    // A target outside the range ends the cursor.
+                    const outside = target < key(lo) || target >= key(hi)
+                    const expected = outside ? [] : (reverse
                       ? inRange.filter((k) => k <= target).reverse()
                       : inRange.filter((k) => k >= target)
                     ).slice(0, take)
@@ -102,8 +104,12 @@ export const readApiSuite = (
               const c = yield* db.cursor({ gt: key(5), lte: key(10) })
               yield* c.seek(key(15))
               deepStrictEqual(yield* c.next(10), [])
-              // Before the lower bound: from the bound (exclusive).
+              // Before the lower bound (or on it, exclusive): ended too.
               yield* c.seek(key(0))
+              deepStrictEqual(yield* c.next(10), [])
+              yield* c.seek(key(5))
+              deepStrictEqual(yield* c.next(10), [])
+              yield* c.seek(key(6))
               assert.deepStrictEqual((yield* c.next(2)).map((e) => text(e.key)), [key(6), key(7)])
               const bad = yield* Effect.either(c.seek(5 as unknown as string))
               assert.isTrue(Either.isLeft(bad) && bad.left._tag === "InvalidArgument")
@@ -173,7 +179,7 @@ export const readApiSuite = (
               deepStrictEqual(Either.map(db.getSync(key(150), { snapshot }), textOf), Either.right("v150"))
               deepStrictEqual(t(key(150)), Either.right("later"))
             }))
-            const bad = db.getSync("")
+            const bad = db.getSync(42 as unknown as string)
             assert.isTrue(Either.isLeft(bad) && bad.left._tag === "InvalidArgument")
           })
         )
@@ -217,7 +223,7 @@ export const readApiSuite = (
               { kind: "put", key: "c", value: new Uint8Array([51]) }
             ])
             assert.deepStrictEqual(entriesText(yield* Effect.scoped(Effect.flatMap(db.cursor(), (c) => c.next(10)))), ["a=1", "c=3"])
-            const bad = yield* Effect.either(db.write([{ kind: "put", key: "d", value: "4" }, { kind: "put", key: "", value: "x" }]))
+            const bad = yield* Effect.either(db.write([{ kind: "put", key: "d", value: "4" }, { kind: "put", key: 42 as unknown as string, value: "x" }]))
             assert.isTrue(Either.isLeft(bad) && bad.left._tag === "InvalidArgument")
             assert.isFalse(yield* db.has("d"))
           })

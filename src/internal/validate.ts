@@ -94,7 +94,6 @@ export const resolveKey = (method: string, key: unknown, maxKeySize: number): st
     return thrown(method, "key", e)
   }
   if (typeof k !== "string") return k
-  if (k.length === 0) return new InvalidArgument({ method, description: "key must not be empty" })
   if (k.length > maxKeySize) {
     return new InvalidArgument({ method, description: `key of ${k.length} bytes exceeds maxKeySize ${maxKeySize}` })
   }

@@ -3,6 +3,7 @@ import { Chunk, Effect, Option, Stream } from "effect"
 import { Db, WriteBatch } from "stratadb"
 import * as StrataKeyValueStore from "stratadb/KeyValueStore"
 import { KeyValueStore } from "@effect/platform"
+import { StrataLevel } from "stratadb/level"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -35,4 +36,15 @@ const greeting = await Effect.runPromise(
   }).pipe(Effect.provide(StrataKeyValueStore.layerNode({ directory: kvDirectory })))
 )
 if (Option.getOrNull(greeting) !== "hello") throw new Error("KeyValueStore get")
-console.log(`stratadb consumer ok: ${entries.join(",")}; KeyValueStore ok`)
+// The level bridge, as a classic-level user would write it.
+const levelDirectory = mkdtempSync(join(tmpdir(), "stratadb-consumer-level-"))
+const level = new StrataLevel(levelDirectory, { valueEncoding: "json" })
+await level.put("a", { n: 1 })
+await level.batch([{ type: "put", key: "b", value: { n: 2 } }, { type: "del", key: "a" }])
+const levelEntries = await level.iterator().all()
+await level.close()
+const reopenedLevel = new StrataLevel(levelDirectory, { valueEncoding: "json" })
+const b = await reopenedLevel.get("b")
+await reopenedLevel.close()
+if (JSON.stringify(levelEntries) !== '[["b",{"n":2}]]' || b?.n !== 2) throw new Error(`level: ${JSON.stringify(levelEntries)}`)
+console.log(`stratadb consumer ok: ${entries.join(",")}; KeyValueStore ok; stratadb/level ok`)

@@ -11,7 +11,7 @@ cd "$repo"
 tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
 listing="$(tar -tzf "$work/$tarball")"
 echo "packed $tarball: $(wc -l <<< "$listing") files"
-for required in package/LICENSE package/README.md package/dist/index.js package/dist/index.d.ts package/doc/log_format.md; do
+for required in package/LICENSE package/README.md package/dist/index.js package/dist/index.d.ts package/dist/Level.js package/dist/Level.d.ts package/doc/log_format.md; do
   grep -qx "$required" <<< "$listing" || { echo "the tarball lacks $required" >&2; exit 1; }
 done
 if grep -E '^package/(test|bench|\.ci)/' <<< "$listing"; then

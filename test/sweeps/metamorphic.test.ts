@@ -94,7 +94,8 @@ const bulkKey = (i: number) => `m/${String(i).padStart(4, "0")}`
 /** The operations of a seed: the same seed and count give the same operations. */
 export const generate = (seed: number, count: number): Array<Op> => {
   const rng = new Rng(seed)
-  const pool = new Set<string>()
+  // The empty key is the smallest key there is: a hot key of every seed.
+  const pool = new Set<string>([""])
   while (pool.size < 100) {
     let k = rng.pick(PREFIXES)
     const n = rng.int(6)
@@ -281,6 +282,14 @@ const finalKeys = (ops: ReadonlyArray<Op>): Array<string> => {
   return [...keys].sort()
 }
 
+/** Whether a key lies in the spec's range (bounds and prefix). */
+const inSpec = (s: ScanSpec, k: string): boolean =>
+  (s.gt === undefined || k > s.gt) &&
+  (s.gte === undefined || k >= s.gte) &&
+  (s.lt === undefined || k < s.lt) &&
+  (s.lte === undefined || k <= s.lte) &&
+  (s.prefix === undefined || k.startsWith(s.prefix))
+
 /** The history the model gives. */
 export const modelHistory = (ops: ReadonlyArray<Op>): Array<string> => {
   const history: Array<string> = []
@@ -363,7 +372,8 @@ export const modelHistory = (ops: ReadonlyArray<Op>): Array<string> => {
         let left = op.spec.limit ?? Number.POSITIVE_INFINITY
         const parts: Array<string> = []
         for (const t of op.targets) {
-          const from = all.filter(([k]) => (op.spec.reverse ? k <= t : k >= t)).slice(0, Math.min(op.take, left))
+          // A target outside the range ends the cursor.
+          const from = inSpec(op.spec, t) ? all.filter(([k]) => (op.spec.reverse ? k <= t : k >= t)).slice(0, Math.min(op.take, left)) : []
           left -= from.length
           parts.push(fmtEntries(from.map(([k, v]) => [op.spec.keys ? k : "", op.spec.values ? v : ""] as const)))
         }

@@ -65,8 +65,9 @@ export class UserIterator {
   }
 
   /**
-   * Repositions at the first key at or after `target` (at or before it, reverse), kept inside the
-   * bounds: a target past the far bound ends the iteration. The count toward `limit` carries on.
+   * Repositions at the first key at or after `target` (at or before it, reverse). A target outside
+   * the bounds ends the iteration (as abstract-level and classic-level do). The count toward
+   * `limit` carries on.
    */
   seek(target: string): void {
     this.started = true
@@ -74,20 +75,13 @@ export class UserIterator {
     this.skipKey = undefined
     this.candKey = undefined
     this.candValue = undefined
-    const { lower, lowerExclusive, upper, upperExclusive } = this.bounds
-    if (!this.reverse) {
-      if (lower !== undefined && (target < lower || (target === lower && lowerExclusive))) {
-        this.it.seek(lower, MAX_SEQUENCE)
-        if (lowerExclusive) this.skipKey = lower
-      } else {
-        this.it.seek(target, MAX_SEQUENCE)
-      }
-    } else if (upper !== undefined && (target > upper || (target === upper && upperExclusive))) {
-      this.it.seekForPrev(upper, upperExclusive ? MAX_SEQUENCE : 0)
-    } else {
-      // Inclusive: after the oldest version of `target`.
-      this.it.seekForPrev(target, 0)
+    if (!this.aboveLower(target) || !this.belowUpper(target)) {
+      this.finished = true
+      return
     }
+    if (!this.reverse) this.it.seek(target, MAX_SEQUENCE)
+    // Inclusive: after the oldest version of `target`.
+    else this.it.seekForPrev(target, 0)
   }
 
   /**
