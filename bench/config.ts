@@ -34,7 +34,7 @@ Runs the benchmark on temporary directories and compares stratadb with LevelDB, 
   --quick              small sizes and short windows (a smoke run, under a minute)
   --n N                db_bench keys (default 1000000; --quick 20000)
   --engines LIST       comma-separated, from: ${engineNames.join(", ")}
-                       (default ${defaultEngines.join(",")}; memory is a harness self-test)
+                       (default ${defaultEngines.join(",")}; memory is a harness self-test, stratadb-level stratadb through its level bridge)
   --workloads LIST     comma-separated, from: ${workloadNames.join(", ")} (default all)
   --out DIR            where the JSON and SVG go (default bench-results)
   --phase-seconds S    time budget of one db_bench phase (default 20; --quick 1.5)
