@@ -5,7 +5,7 @@
  * `replay` reads a log back: its whole records up to a torn tail or damage, and which it was
  * (recovery decides what each means, by `walRecoveryMode`).
  */
-import type { PlatformError } from "@effect/platform/Error"
+import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import { FileSystem, type File } from "@effect/platform/FileSystem"
 import { Buffer } from "node:buffer"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
@@ -20,20 +20,16 @@ import { type LogReadResult, readLog } from "./internal/wal/logReader.js"
 export interface Wal {
   /** Starts log `number`; the previous log file is synced and closed. */
   readonly open: (number: number) => Effect.Effect<void, PlatformError>
-  /** Appends one record (a batch payload). */
-  readonly append: (payload: Uint8Array) => Effect.Effect<void, PlatformError>
-  /** Appends several records with one write (a commit group). */
-  readonly appendGroup: (payloads: ReadonlyArray<Uint8Array>) => Effect.Effect<void, PlatformError>
-  /** True when `appendNow` works: the log file's handle can append synchronously. */
-  readonly canAppendNow: () => boolean
-  /** Appends one record synchronously (only when `canAppendNow()`); throws a `PlatformError`. */
-  readonly appendNow: (payload: Uint8Array) => void
+  /**
+   * Appends records (batch payloads) with one write. When the log file's handle appends
+   * synchronously (`SyncAppend`) the write is done on return: undefined, or the error. Otherwise
+   * the effect that writes.
+   */
+  readonly append: (payloads: ReadonlyArray<Uint8Array>) => undefined | PlatformError | Effect.Effect<void, PlatformError>
   /** Makes every appended record durable. */
   readonly sync: Effect.Effect<void, PlatformError>
   /** The records of log `number`, in order, with the file offset of each, and how the file ends. */
   readonly replay: (number: number) => Effect.Effect<LogRecords, PlatformError>
-  /** The number of the log being appended to (0 before `open`). */
-  readonly currentNumber: () => number
   /** Bytes appended since open. */
   readonly bytesWritten: () => number
 }
@@ -50,7 +46,6 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
   const fs = yield* FileSystem
   const outer = yield* Scope.Scope
 
-  let number = 0
   let file: File | undefined
   let syncFile: SyncAppendFile | undefined
   let fileScope: Scope.CloseableScope | undefined
@@ -81,26 +76,22 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
       syncFile = hasSyncAppend(handle) ? handle : undefined
       fileScope = scope
       writer = new LogWriter(0)
-      number = n
       entrySynced = false
     })
 
-  const append = (payload: Uint8Array): Effect.Effect<void, PlatformError> => {
+  const append = (payloads: ReadonlyArray<Uint8Array>): undefined | PlatformError | Effect.Effect<void, PlatformError> => {
     const f = file
     if (f === undefined) return Effect.dieMessage("wal not open")
-    const framed = writer.frame(payload)
+    const framed = payloads.length === 1 ? writer.frame(payloads[0]!) : Buffer.concat(payloads.map((p) => writer.frame(p)))
     written += framed.byteLength
-    return f.writeAll(framed)
-  }
-
-  const appendGroup = (payloads: ReadonlyArray<Uint8Array>): Effect.Effect<void, PlatformError> => {
-    if (payloads.length === 1) return append(payloads[0]!)
-    const f = file
-    if (f === undefined) return Effect.dieMessage("wal not open")
-    const frames = payloads.map((p) => writer.frame(p))
-    const framed = Buffer.concat(frames)
-    written += framed.byteLength
-    return f.writeAll(framed)
+    if (syncFile === undefined) return f.writeAll(framed)
+    try {
+      syncFile[SyncAppend](framed)
+      return undefined
+    } catch (error) {
+      if (isPlatformError(error)) return error
+      throw error
+    }
   }
 
   const replay = (n: number) =>
@@ -111,13 +102,6 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
   return Wal.of({
     open,
     append,
-    appendGroup,
-    canAppendNow: () => syncFile !== undefined,
-    appendNow: (payload) => {
-      const framed = writer.frame(payload)
-      written += framed.byteLength
-      syncFile![SyncAppend](framed)
-    },
     sync: Effect.suspend(() => {
       if (file === undefined) return Effect.void
       if (entrySynced) return file.sync
@@ -128,7 +112,6 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
       )
     }),
     replay,
-    currentNumber: () => number,
     bytesWritten: () => written
   })
 })

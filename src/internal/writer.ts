@@ -4,16 +4,21 @@
  * fsync, a slow file system or a stall) queues; the leader then commits everything queued as
  * one group: one file write, and one fsync if any member asked for `sync`.
  *
- * Before a group is written the leader makes room: it slows writes down when L0 piles up, waits
- * when immutable memtables or L0 tables reach their limits, and rotates a full memtable onto a
- * fresh WAL.
+ * Before a group is written the leader makes room as the write-stall rule says
+ * (`compaction/writeStall.ts`): it slows writes down when L0 piles up, waits when immutable
+ * memtables or L0 tables reach their limits, and rotates a full memtable onto a fresh WAL.
+ *
+ * Every write commits through one path, `commit`: stamp the sequences, append to the log, sync if
+ * asked, apply to the memtable, publish. It stays synchronous as long as the log appends
+ * synchronously and nobody asked for a sync (the common case: no fiber suspends, no writer role is
+ * taken); otherwise it becomes an effect, run holding the writer role.
  *
  * A failed log write, sync or rotation leaves the log in an unknown state (part of a record may
  * be on disk, and the log writer's block position has moved on). As in LevelDB the failure is
  * kept as the background error: every later write fails with it, so nothing is ever appended
  * after a torn record, and reopening recovers the log up to its last whole record.
  */
-import { isPlatformError } from "@effect/platform/Error"
+import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import { Deferred, Effect, FiberId } from "effect"
 import type { DbError } from "../errors.js"
 import { DbClosed } from "../errors.js"
@@ -23,6 +28,7 @@ import type { ResolvedOptions } from "../Options.js"
 import type { Wal } from "../Wal.js"
 import type { DbState } from "./dbState.js"
 import { realSleep } from "./realSleep.js"
+import { stallDecision, stallThresholds } from "./compaction/writeStall.js"
 import { KIND_DELETE } from "./key/internalKey.js"
 import { encodeBatch, type EncodedBatch, type ResolvedOp, setSequence } from "./wal/batchCodec.js"
 
@@ -53,10 +59,7 @@ export const makeWriter = (deps: {
   readonly manifest: Manifest
 }): Writer => {
   const { options, state, wal, memtable, manifest } = deps
-  // Under size-tiered compaction L0 holds every run, up to twice the merge width by design.
-  const l0Allowance = options.compaction === "tiered" ? 2 * options.tieredMinMergeWidth : 0
-  const slowdownAt = options.backgroundCompaction ? options.level0SlowdownTrigger + l0Allowance : Number.POSITIVE_INFINITY
-  const stopAt = options.backgroundCompaction ? options.level0StopTrigger + l0Allowance : Number.POSITIVE_INFINITY
+  const thresholds = stallThresholds(options)
   let writing = false
   let queue: Array<Pending> = []
   let idleWaiters: Array<Deferred.Deferred<void>> = []
@@ -80,23 +83,37 @@ export const makeWriter = (deps: {
     )
   })
 
-  /** Waits until the memtable has room, rotating it when full. */
+  /** The tree as a write finds it now. */
+  const decide = (slowed: boolean) =>
+    stallDecision(
+      {
+        level0Tables: manifest.current().levels[0]!.length,
+        memtableBytes: memtable.mutable().approximateBytes,
+        immutableMemtables: memtable.immutables().length,
+        slowed
+      },
+      thresholds,
+      options
+    )
+
+  /** Waits until the memtable has room, as the write-stall rule says. */
   const makeRoom: Effect.Effect<void, DbError> = Effect.suspend(() => {
     let slowed = false
     const step: Effect.Effect<void, DbError> = Effect.suspend(() => {
       if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
-      const l0 = manifest.current().levels[0]!.length
-      if (!slowed && l0 >= slowdownAt) {
-        slowed = true
-        state.slowdowns++
-        return timedStall(realSleep(1)).pipe(Effect.zipRight(step))
+      switch (decide(slowed)) {
+        case "proceed":
+          return Effect.void
+        case "slowdown":
+          slowed = true
+          state.slowdowns++
+          return timedStall(realSleep(1)).pipe(Effect.zipRight(step))
+        case "wait":
+          state.signalWork()
+          return timedStall(state.awaitChange()).pipe(Effect.zipRight(step))
+        case "rotate":
+          return rotateNow.pipe(Effect.asVoid)
       }
-      if (memtable.mutable().approximateBytes < options.writeBufferSize) return Effect.void
-      if (memtable.immutables().length >= options.maxImmutableMemtables || l0 >= stopAt) {
-        state.signalWork()
-        return timedStall(state.awaitChange()).pipe(Effect.zipRight(step))
-      }
-      return rotateNow.pipe(Effect.asVoid)
     })
     return step
   })
@@ -107,6 +124,58 @@ export const makeWriter = (deps: {
       return Effect.ensuring(wait, Effect.sync(() => (state.stallMicros += Math.round((performance.now() - start) * 1000))))
     })
 
+  /**
+   * Commits batches: stamps their sequences, appends them to the log in one write, syncs if asked,
+   * then applies them to the memtable and publishes them to readers. Done at once (undefined) when
+   * the log appended synchronously and no sync was asked; failed at once (the error); otherwise the
+   * effect that finishes the commit. The caller makes sure no other commit runs until that effect
+   * ends (it holds the writer role), and runs it uninterruptibly: a record in the log whose
+   * sequences were not taken would be replayed at recovery beside the next write stamped with the
+   * same sequences. A log failure is kept as the background error.
+   */
+  const commit = (
+    batches: ReadonlyArray<EncodedBatch>,
+    sync: boolean
+  ): undefined | DbError | Effect.Effect<void, DbError> => {
+    const start = state.lastSequence
+    let seq = start
+    const payloads = new Array<Uint8Array>(batches.length)
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i]!
+      setSequence(b.payload, seq + 1)
+      seq += b.keys.length
+      payloads[i] = b.payload
+    }
+    const publish = () => {
+      let first = start + 1
+      state.lastSequence = seq
+      for (const b of batches) {
+        apply(b, first)
+        first += b.keys.length
+      }
+      state.visibleSequence = seq
+    }
+    const appended = wal.append(payloads)
+    if (appended === undefined && !sync) {
+      publish()
+      return undefined
+    }
+    if (isPlatformError(appended)) {
+      logFailed(appended)
+      return appended
+    }
+    const io: Effect.Effect<void, PlatformError> =
+      appended === undefined ? wal.sync : sync ? Effect.zipRight(appended, wal.sync) : appended
+    return Effect.map(keepLogFailure(io), publish)
+  }
+
+  /** `commit` as an effect (for callers that hold the writer role already). */
+  const commitEffect = (batches: ReadonlyArray<EncodedBatch>, sync: boolean): Effect.Effect<void, DbError> =>
+    Effect.suspend(() => {
+      const r = commit(batches, sync)
+      return r === undefined ? Effect.void : Effect.isEffect(r) ? r : Effect.fail(r)
+    })
+
   const apply = (batch: EncodedBatch, first: number) => {
     const { keys, kinds, values } = batch
     for (let i = 0; i < keys.length; i++) memtable.add(keys[i]!, first + i, kinds[i]!, values[i]!)
@@ -114,42 +183,9 @@ export const makeWriter = (deps: {
     state.userBytesWritten += batch.userBytes
   }
 
-  /** Commits one group; the caller holds `writing`. */
-  const commitGroup = (
-    group: ReadonlyArray<Pending> | undefined,
-    lead: EncodedBatch | undefined,
-    leadSync: boolean,
-    restore: Restore = identity
-  ) => Effect.zipRight(restore(makeRoom), appendGroup(group, lead, leadSync))
-
-  /**
-   * Stamps the group's sequences, appends it, syncs if asked and applies it. Always run
-   * uninterruptibly (from `write`'s mask or from `drainQueue`, a finalizer): a record in the log
-   * whose sequences were not taken would be replayed at recovery beside the next write stamped
-   * with the same sequences.
-   */
-  const appendGroup = (group: ReadonlyArray<Pending> | undefined, lead: EncodedBatch | undefined, leadSync: boolean) =>
-    Effect.gen(function* () {
-      let seq = state.lastSequence
-      let needSync = leadSync
-      const batches: Array<EncodedBatch> = []
-      if (lead !== undefined) batches.push(lead)
-      if (group !== undefined) for (const p of group) {
-        batches.push(p.batch)
-        if (p.sync) needSync = true
-      }
-      const firsts: Array<number> = []
-      for (const b of batches) {
-        firsts.push(seq + 1)
-        setSequence(b.payload, seq + 1)
-        seq += b.keys.length
-      }
-      yield* keepLogFailure(wal.appendGroup(batches.map((b) => b.payload)))
-      if (needSync) yield* keepLogFailure(wal.sync)
-      state.lastSequence = seq
-      for (let i = 0; i < batches.length; i++) apply(batches[i]!, firsts[i]!)
-      state.visibleSequence = seq
-    })
+  /** Makes room, then commits; the caller holds the writer role. */
+  const commitGroup = (batches: ReadonlyArray<EncodedBatch>, sync: boolean, restore: Restore = identity) =>
+    Effect.zipRight(restore(makeRoom), commitEffect(batches, sync))
 
   const failAll = (group: ReadonlyArray<Pending>, error: DbError) => {
     for (const p of group) Deferred.unsafeDone(p.done, Effect.fail(error))
@@ -163,7 +199,7 @@ export const makeWriter = (deps: {
     }
     const group = queue
     queue = []
-    return commitGroup(group, undefined, false).pipe(
+    return commitGroup(group.map((p) => p.batch), group.some((p) => p.sync)).pipe(
       Effect.matchEffect({
         onFailure: (e) => Effect.sync(() => failAll(group, e)),
         onSuccess: () => Effect.sync(() => { for (const p of group) Deferred.unsafeDone(p.done, Effect.void) })
@@ -188,56 +224,20 @@ export const makeWriter = (deps: {
         queue.push({ batch, sync, done })
         return restore(Deferred.await(done))
       }
-      if (!sync && hasRoom() && wal.canAppendNow()) return commitNow(batch)
+      if (!sync && decide(false) === "proceed") {
+        // Room in the memtable and no sync: commit now; only a log that must wait takes the role.
+        const r = commit([batch], false)
+        if (r === undefined) return Effect.void
+        if (!Effect.isEffect(r)) return Effect.fail(r)
+        writing = true
+        return Effect.matchCauseEffect(r, {
+          onFailure: (cause) => Effect.zipRight(drainQueue, Effect.failCause(cause)),
+          onSuccess: () => drainQueue
+        })
+      }
       writing = true
-      if (!sync && hasRoom()) return commitAlone(batch)
-      return commitGroup(undefined, batch, sync, restore).pipe(Effect.ensuring(drainQueue))
+      return commitGroup([batch], sync, restore).pipe(Effect.ensuring(drainQueue))
     }))
-
-  /** True when a write can go ahead without slowing down, waiting or rotating. */
-  const hasRoom = (): boolean =>
-    memtable.mutable().approximateBytes < options.writeBufferSize &&
-    manifest.current().levels[0]!.length < slowdownAt
-
-  /**
-   * The common case, synchronous from start to end: a lone unsynced write with room in the
-   * memtable, on a log file that appends synchronously. Nothing can interleave, so no writer role
-   * is taken.
-   */
-  const commitNow = (batch: EncodedBatch): Effect.Effect<void, DbError> => {
-    const first = state.lastSequence + 1
-    setSequence(batch.payload, first)
-    try {
-      wal.appendNow(batch.payload)
-    } catch (error) {
-      if (!isPlatformError(error)) throw error
-      logFailed(error)
-      return Effect.fail(error)
-    }
-    state.lastSequence = first + batch.keys.length - 1
-    apply(batch, first)
-    state.visibleSequence = state.lastSequence
-    return Effect.void
-  }
-
-  /** The common case, kept to one WAL effect: a lone unsynced write with room in the memtable. */
-  const commitAlone = (batch: EncodedBatch): Effect.Effect<void, DbError> => {
-    const first = state.lastSequence + 1
-    setSequence(batch.payload, first)
-    // Uninterruptible (the caller, `write`, masks): the append and the apply are one step.
-    const committed = Effect.map(keepLogFailure(wal.append(batch.payload)), () => {
-      state.lastSequence = first + batch.keys.length - 1
-      apply(batch, first)
-      state.visibleSequence = state.lastSequence
-    })
-    return Effect.matchCauseEffect(committed, {
-      onFailure: (cause) => Effect.zipRight(drainQueue, Effect.failCause(cause)),
-      onSuccess: () => (queue.length === 0 ? release : drainQueue)
-    })
-  }
-
-  /** Gives up the writer role when nobody queued (the fast path's exit). */
-  const release: Effect.Effect<void> = Effect.suspend(() => (queue.length === 0 ? (finishIdle(), Effect.void) : drainQueue))
 
   function finishIdle(): void {
     writing = false
@@ -288,7 +288,7 @@ export const makeWriter = (deps: {
             for (const key of keys) if (!written.has(key)) ops.push({ kind: KIND_DELETE, key, value: undefined, valueLength: 0 })
             if (ops.length === 0) return Effect.void
             writing = true
-            return commitGroup(undefined, encodeBatch(ops), sync, restore).pipe(Effect.ensuring(drainQueue))
+            return commitGroup([encodeBatch(ops)], sync, restore).pipe(Effect.ensuring(drainQueue))
           })
         )
       )
