@@ -108,7 +108,7 @@ export const make: Effect.Effect<
     )
 
   const compactionConfig = config.options
-  const pointers = () => [...manifest.compactPointers()].map(([level, p]) => ({ level, key: p.key, seq: p.seq }))
+  const pointers = () => manifest.compactPointers()
 
   const compactOne: Effect.Effect<boolean, DbError> = compactionLock.withPermits(1)(
     Effect.suspend(() => {

@@ -18,12 +18,8 @@ import { CURRENT_FILE_NAME, CURRENT_TEMP_FILE_NAME, manifestFileName } from "./i
 import { LogWriter } from "./internal/wal/logWriter.js"
 import { readLog } from "./internal/wal/logReader.js"
 import * as V from "./internal/version/version.js"
-import { decodeVersionEdit, encodeVersionEdit, type VersionEdit } from "./internal/version/versionEdit.js"
-
-export interface CompactPointer {
-  readonly key: string
-  readonly seq: number
-}
+import { type CompactPointer, decodeVersionEdit, encodeVersionEdit, type VersionEdit } from "./internal/version/versionEdit.js"
+import { type CompactionState, initialCompactionState, recordEdit } from "./internal/compaction/pick.js"
 
 export interface Manifest {
   /** The current version. */
@@ -32,7 +28,7 @@ export interface Manifest {
   readonly logNumber: () => number
   /** The last sequence recorded in the manifest. */
   readonly lastSequence: () => number
-  readonly compactPointers: () => ReadonlyMap<number, CompactPointer>
+  readonly compactPointers: () => ReadonlyArray<CompactPointer>
   /** Allocates a file number. */
   readonly newFileNumber: () => number
   /** Makes sure later allocations stay above `n` (files found on disk). */
@@ -70,7 +66,8 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
   let nextFileNumber = 2
   let lastSequence = 0
   let manifestNumber = 0
-  const compactPointers = new Map<number, CompactPointer>()
+  /** The compact pointers, kept by the policy's own rule (`recordEdit`). */
+  let compaction: CompactionState = initialCompactionState
   const pinned = new Map<V.Version, number>()
   const knownTables = new Set<number>()
 
@@ -90,7 +87,7 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
     if (edit.logNumber !== undefined) logNumber = edit.logNumber
     if (edit.nextFileNumber !== undefined) nextFileNumber = Math.max(nextFileNumber, edit.nextFileNumber)
     if (edit.lastSequence !== undefined) lastSequence = Math.max(lastSequence, edit.lastSequence)
-    for (const p of edit.compactPointers ?? []) compactPointers.set(p.level, { key: p.key, seq: p.seq })
+    compaction = recordEdit(compaction, edit)
     for (const f of edit.newFiles ?? []) knownTables.add(f.meta.number)
   }
 
@@ -99,7 +96,7 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
     logNumber,
     nextFileNumber,
     lastSequence,
-    compactPointers: [...compactPointers].map(([level, p]) => ({ level, key: p.key, seq: p.seq })),
+    compactPointers: compaction.compactPointers,
     newFiles: version.levels.flatMap((files, level) => files.map((meta) => ({ level, meta })))
   })
 
@@ -208,7 +205,7 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
     current: () => version,
     logNumber: () => logNumber,
     lastSequence: () => lastSequence,
-    compactPointers: () => compactPointers,
+    compactPointers: () => compaction.compactPointers,
     newFileNumber: () => nextFileNumber++,
     markFileNumberUsed: (n) => {
       if (n >= nextFileNumber) nextFileNumber = n + 1

@@ -48,6 +48,3 @@ export class WriteBatch {
     return this._ops
   }
 }
-
-/** Alias for symmetry with the other modules: `WriteBatch.make()`. */
-export const make = (): WriteBatch => WriteBatch.make()

@@ -12,7 +12,7 @@ import type { ResolvedOptions } from "../../Options.js"
 import { compareInternal } from "../key/internalKey.js"
 import type { FileMeta } from "../version/fileMeta.js"
 import { applyEdit, rangesOverlap, type Version } from "../version/version.js"
-import type { VersionEdit } from "../version/versionEdit.js"
+import type { CompactPointer, VersionEdit } from "../version/versionEdit.js"
 
 /** The options the policy reads. */
 export type CompactionConfig = Pick<
@@ -27,16 +27,7 @@ export type CompactionConfig = Pick<
   | "tieredMinMergeWidth"
 >
 
-/**
- * Where the last size compaction of `level` stopped (largest internal key of its inputs); the
- * next one of that level starts after it, so a level's key space is compacted round-robin. The
- * manifest records it (`VersionEdit.compactPointers`).
- */
-export interface CompactPointer {
-  readonly level: number
-  readonly key: string
-  readonly seq: number
-}
+export type { CompactPointer }
 
 export type CompactionReason = "level0" | "size" | "tiered" | "manual"
 

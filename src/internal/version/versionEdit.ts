@@ -1,4 +1,14 @@
 /**
+ * Where the last size compaction of `level` stopped (the largest internal key of its inputs); the
+ * next one of that level starts after it, so a level's key space is compacted round-robin.
+ */
+export interface CompactPointer {
+  readonly level: number
+  readonly key: string
+  readonly seq: number
+}
+
+/**
  * Version edits, the records of the manifest (`doc/manifest_format.md`): what changed between two
  * versions (tables added and removed per level, counters), encoded as tagged fields so fields can be
  * added later. `decodeVersionEdit` throws `DecodeError` on malformed bytes.
@@ -24,7 +34,7 @@ export interface VersionEdit {
   readonly logNumber?: number
   readonly nextFileNumber?: number
   readonly lastSequence?: number
-  readonly compactPointers?: ReadonlyArray<{ readonly level: number; readonly key: string; readonly seq: number }>
+  readonly compactPointers?: ReadonlyArray<CompactPointer>
   readonly deletedFiles?: ReadonlyArray<{ readonly level: number; readonly number: number }>
   readonly newFiles?: ReadonlyArray<{ readonly level: number; readonly meta: FileMeta }>
 }

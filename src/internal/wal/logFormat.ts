@@ -8,9 +8,6 @@ export const BLOCK_SIZE = 32768
 /** Fragment header: checksum (4 bytes, masked CRC-32 of type + payload), length (2, LE), type (1). */
 export const HEADER_SIZE = 7
 
-/** Largest fragment payload: a whole block minus its header. */
-export const MAX_FRAGMENT_PAYLOAD = BLOCK_SIZE - HEADER_SIZE
-
 /** Fragment types. 0 is reserved (zero-filled space); above 4 is unknown. */
 export const FULL = 1
 export const FIRST = 2
