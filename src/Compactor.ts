@@ -8,7 +8,7 @@
 import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { Context, Effect, Layer, Option, type Scope } from "effect"
-import { Corruption as CorruptionError, type DbError } from "./errors.js"
+import { BackgroundDefect, type DbError } from "./errors.js"
 import { Manifest } from "./Manifest.js"
 import { Memtable } from "./Memtable.js"
 import { SstableStore } from "./SstableStore.js"
@@ -157,11 +157,11 @@ export const make: Effect.Effect<
     }
   }).pipe(
     Effect.catchAll((error) => remember(error)),
+    // A defect says nothing about the files (not `Corruption`): it is kept as a typed error that
+    // carries what was thrown, so later operations fail with something the caller can catch.
     Effect.catchAllDefect((defect) =>
       Effect.logError("stratadb: background work died", defect).pipe(
-        Effect.zipRight(
-          remember(new CorruptionError({ file: "", offset: 0, description: `background work died: ${String(defect)}` }))
-        )
+        Effect.zipRight(remember(new BackgroundDefect({ description: describeDefect(defect), cause: defect })))
       )
     )
   )
@@ -179,6 +179,15 @@ export const make: Effect.Effect<
 
   return Compactor.of({ flushOne, compactOne, compactRange, deleteObsoleteFiles })
 })
+
+/** A defect's message for `BackgroundDefect.description`; never throws (the defect may be anything). */
+const describeDefect = (defect: unknown): string => {
+  try {
+    return defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
+  } catch {
+    return "an exception"
+  }
+}
 
 export const layer: Layer.Layer<
   Compactor,

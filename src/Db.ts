@@ -12,6 +12,7 @@ import type { DbOptions } from "./Options.js"
 import type { BatchOp, WriteBatch } from "./WriteBatch.js"
 import type { DbStats } from "./Stats.js"
 import * as NodeSyncFileSystem from "./NodeSyncFileSystem.js"
+import { SnapshotTypeId } from "./internal/snapshot.js"
 
 /** A key or value as given by the user: a string is stored as its UTF-8 bytes. */
 export type Bytes = string | Uint8Array
@@ -21,9 +22,16 @@ export interface WriteOptions {
   readonly sync?: boolean
 }
 
-/** A point in time: reads with it see exactly the writes before it. */
+/** The brand of `Snapshot`: a value of that type comes from `db.snapshot` only. */
+export { SnapshotTypeId }
+
+/**
+ * A point in time of one database: reads given it see exactly the writes before it. Opaque: only
+ * `db.snapshot` makes one, and a read refuses (`InvalidArgument`) a snapshot of another database,
+ * an object made by hand, or a snapshot whose scope has closed.
+ */
 export interface Snapshot {
-  readonly sequence: number
+  readonly [SnapshotTypeId]: SnapshotTypeId
 }
 
 export interface ReadOptions {
@@ -43,9 +51,9 @@ export interface ScanOptions extends ReadOptions, RangeOptions {
   readonly reverse?: boolean
   /** At most this many entries (counted across `Cursor.seek`s). */
   readonly limit?: number
-  /** Include keys (default true). With `false`, entries carry an empty key. */
+  /** Include keys (default true). With `false`, entries' `key` is `undefined`. */
   readonly keys?: boolean
-  /** Include values (default true). With `false`, entries carry an empty value. */
+  /** Include values (default true). With `false`, entries' `value` is `undefined`. */
   readonly values?: boolean
 }
 
@@ -60,9 +68,9 @@ export interface DeleteRangeOptions extends RangeOptions, WriteOptions {
  * iterator). It reads at one point in time (the snapshot given, else the moment it opened) and
  * holds that point, its version and its tables until its scope closes.
  */
-export interface Cursor {
+export interface Cursor<A = Entry> {
   /** The next entries in scan order, at most `max` (fewer only at the end); empty at the end. */
-  readonly next: (max: number) => Effect.Effect<Array<Entry>, DbError>
+  readonly next: (max: number) => Effect.Effect<Array<A>, DbError>
   /**
    * Moves to the first key at or after `target` (at or before, for a reverse cursor) without
    * reopening anything; the next `next` reads from there. A target outside the cursor's range
@@ -71,10 +79,27 @@ export interface Cursor {
   readonly seek: (target: Bytes) => Effect.Effect<void, DbError>
 }
 
-export interface Entry {
-  readonly key: Uint8Array
-  readonly value: Uint8Array
+/**
+ * An entry of a scan. `key` is `undefined` when the scan was given `keys: false` (the empty key is
+ * a key like any other, so an absent key is not an empty one), `value` when given `values: false`.
+ */
+export interface Entry<K extends Uint8Array | undefined = Uint8Array, V extends Uint8Array | undefined = Uint8Array> {
+  readonly key: K
+  readonly value: V
 }
+
+/** A side of an entry for its flag: `false` leaves it out, `true` or no flag keeps it, a `boolean` may do either. */
+type EntrySide<Flag> = [Flag] extends [false] ? undefined : [Flag] extends [true | undefined] ? Uint8Array : Uint8Array | undefined
+
+/** The flag `name` of scan options `O` (undefined when `O` has none). */
+type FlagOf<O, Name extends "keys" | "values"> = Name extends keyof O ? O[Name] : undefined
+
+/**
+ * The entries a scan with options `O` gives: `scan()` gives `Entry` (key and value),
+ * `scan({ keys: false })` entries whose `key` is `undefined`, `scan({ values: false })` entries
+ * whose `value` is, and options typed `ScanOptions` (flags not known) either.
+ */
+export type EntryOf<O> = Entry<EntrySide<FlagOf<O, "keys">>, EntrySide<FlagOf<O, "values">>>
 
 export interface DbService {
   readonly get: (key: Bytes, options?: ReadOptions) => Effect.Effect<Option.Option<Uint8Array>, DbError>
@@ -101,10 +126,13 @@ export interface DbService {
    * midway leaves a prefix (in scan order) deleted. With `sync`, returns once the deletes are durable.
    */
   readonly deleteRange: (options?: DeleteRangeOptions) => Effect.Effect<void, DbError>
-  /** Entries in key order (or reverse), at a consistent point in time. */
-  readonly scan: (options?: ScanOptions) => Stream.Stream<Entry, DbError>
+  /**
+   * Entries in key order (or reverse), at a consistent point in time. With `keys: false` (or
+   * `values: false`) the entries' `key` (or `value`) is `undefined`, in their type too.
+   */
+  readonly scan: <const O extends ScanOptions = {}>(options?: O) => Stream.Stream<EntryOf<O>, DbError>
   /** A scan as a cursor the caller pulls in chunks and can `seek`; closed with its scope. */
-  readonly cursor: (options?: ScanOptions) => Effect.Effect<Cursor, DbError, Scope.Scope>
+  readonly cursor: <const O extends ScanOptions = {}>(options?: O) => Effect.Effect<Cursor<EntryOf<O>>, DbError, Scope.Scope>
   /** A snapshot held until the scope closes. */
   readonly snapshot: Effect.Effect<Snapshot, DbError, Scope.Scope>
   /** Writes the memtable to an L0 table and waits for it. */

@@ -29,7 +29,7 @@ const decoder = new TextDecoder()
 /** A stratadb error as the `PlatformError` the `KeyValueStore` interface speaks. */
 const toPlatformError = (method: string) => (error: DbError): PlatformError => {
   if (isPlatformError(error)) return error
-  if (error._tag === "InvalidArgument") {
+  if (error._tag === "stratadb/InvalidArgument") {
     return new BadArgument({ module: "KeyValueStore", method, description: error.description, cause: error })
   }
   return new SystemError({ reason: "Unknown", module: "KeyValueStore", method, description: error.message, cause: error })

@@ -105,7 +105,7 @@ const CLEAR_CHUNK = 1024
 
 const notOpen = (message: string) => new StrataLevelError(message, "LEVEL_DATABASE_NOT_OPEN", undefined)
 
-const isNotSupported = (error: DbError): boolean => error._tag === "NotSupported"
+const isNotSupported = (error: DbError): boolean => error._tag === "stratadb/NotSupported"
 
 const hasValue = (o: Option.Option<Uint8Array>): boolean => Option.isSome(o)
 
@@ -329,13 +329,13 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     const scan = {
       ...rangeOf(options),
       reverse: options.reverse === true,
-      keys: true,
-      values: false,
+      keys: true as const,
+      values: false as const,
       snapshot,
       ...(typeof options.limit === "number" && options.limit >= 0 ? { limit: options.limit } : {})
     }
     const write = writeOptionsOf(options)
-    const loop = (next: Effect.Effect<Array<Entry>, DbError>): Effect.Effect<void, DbError> =>
+    const loop = (next: Effect.Effect<Array<Entry<Uint8Array, undefined>>, DbError>): Effect.Effect<void, DbError> =>
       Effect.flatMap(next, (entries) => {
         if (entries.length === 0) return Effect.void
         const ops = entries.map((e): BatchOp => ({ kind: "delete", key: e.key, value: undefined }))

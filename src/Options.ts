@@ -1,8 +1,12 @@
 /**
  * Database options, their documented defaults and their validation. A bad option is an
  * `InvalidArgument` at open.
+ *
+ * `DbOptionsSchema` is the one place that says, for each option, its type, its range and its
+ * default: `resolve` decodes with it, `defaults` is what it fills in, and the `InvalidArgument` of a
+ * bad option is its parse error, one `path: message` per bad option.
  */
-import { Effect } from "effect"
+import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { InvalidArgument } from "./errors.js"
 import { isPlainObject, reasonOf } from "./internal/validate.js"
 
@@ -73,66 +77,111 @@ export interface DbOptions {
   readonly errorIfExists?: boolean
 }
 
+/** The options with every default filled in: what the engine runs on. */
 export type ResolvedOptions = { readonly [K in keyof DbOptions]-?: NonNullable<DbOptions[K]> }
 
-export const defaults: Omit<ResolvedOptions, "directory"> = {
-  writeBufferSize: 4 * 1024 * 1024,
-  maxImmutableMemtables: 2,
-  blockSize: 4 * 1024,
-  blockRestartInterval: 16,
-  bloomBitsPerKey: 10,
-  blockCacheSize: 8 * 1024 * 1024,
-  maxOpenTables: 500,
-  maxKeySize: 64 * 1024,
-  maxValueSize: 64 * 1024 * 1024,
-  compaction: "leveled",
-  level0CompactionTrigger: 4,
-  level0SlowdownTrigger: 8,
-  level0StopTrigger: 12,
-  maxBytesForLevelBase: 16 * 1024 * 1024,
-  levelSizeMultiplier: 10,
-  targetFileSize: 2 * 1024 * 1024,
-  numLevels: 7,
-  tieredSizeRatio: 2,
-  tieredMinMergeWidth: 4,
-  backgroundCompaction: true,
-  walRecoveryMode: "tolerateTornTail",
-  createIfMissing: true,
-  errorIfExists: false
-}
+/** A value in a message without running the caller's code (`String(x)` calls `toString`). */
+const describeValue = (x: unknown): string =>
+  typeof x === "string" ? JSON.stringify(x) : x === null || typeof x !== "object" && typeof x !== "function" ? String(x) : typeof x
 
-type Rule = readonly [min: number, max: number]
-const integerRules: { readonly [K in keyof typeof defaults]?: Rule } = {
-  writeBufferSize: [4 * 1024, 1024 * 1024 * 1024],
-  maxImmutableMemtables: [1, 64],
-  blockSize: [256, 1024 * 1024],
-  blockRestartInterval: [1, 1024],
-  bloomBitsPerKey: [0, 64],
-  blockCacheSize: [0, 64 * 1024 * 1024 * 1024],
-  maxOpenTables: [1, 1_000_000],
-  maxKeySize: [1, 1024 * 1024],
-  maxValueSize: [0, 1024 * 1024 * 1024],
-  level0CompactionTrigger: [1, 1000],
-  level0SlowdownTrigger: [1, 1000],
-  level0StopTrigger: [1, 1000],
-  maxBytesForLevelBase: [1024, 2 ** 50],
-  levelSizeMultiplier: [2, 1000],
-  targetFileSize: [1024, 2 ** 40],
-  numLevels: [2, 20],
-  tieredSizeRatio: [1, 1000],
-  tieredMinMergeWidth: [2, 1000]
-}
+/**
+ * The message of a field whose value is not `what`. It overrides the inner schemas' messages (a
+ * string given for an integer says the same as 1.5 does) and names the value without running the
+ * caller's code.
+ */
+const expected = (what: string) => (issue: ParseResult.ParseIssue) => ({
+  message: `expected ${what}, got ${describeValue(issue.actual)}`,
+  override: true
+})
+
+/**
+ * An option of type `schema`, `fallback` when absent or undefined. Absent, undefined or `schema`
+ * is one union, so a bad value is one issue with one message (`what` the value should be).
+ */
+const withDefault = <A, I>(schema: Schema.Schema<A, I>, what: string, fallback: A) =>
+  Schema.optionalToRequired(Schema.UndefinedOr(schema).annotations({ message: expected(what) }), Schema.typeSchema(schema), {
+    decode: (given) => {
+      const value = Option.getOrUndefined(given)
+      return value === undefined ? fallback : value
+    },
+    encode: Option.some
+  })
+
+/** An integer option in [min, max]. */
+const integer = (min: number, max: number, fallback: number) =>
+  withDefault(Schema.Int.pipe(Schema.between(min, max)), `an integer in [${min}, ${max}]`, fallback)
+
+/** A boolean option. */
+const flag = (fallback: boolean) => withDefault(Schema.Boolean, "a boolean", fallback)
+
+/** An option that is one of `literals`. */
+const oneOf = <const L extends ReadonlyArray<string>>(literals: L, fallback: L[number]) =>
+  withDefault(
+    Schema.Literal(...literals),
+    literals.map((l) => JSON.stringify(l)).join(", ").replace(/, ([^,]*)$/, " or $1"),
+    fallback
+  )
+
+const MiB = 1024 * 1024
+
+/**
+ * Every option: its type, its range and its default (the defaults are documented on `DbOptions`
+ * and in the README's Options table). Typed against `DbOptions` and `ResolvedOptions`, so the
+ * compiler keeps the three in step.
+ */
+export const DbOptionsSchema: Schema.Schema<ResolvedOptions, DbOptions> = Schema.Struct({
+  directory: Schema.propertySignature(
+    Schema.String.pipe(Schema.minLength(1)).annotations({ message: expected("a non-empty string") })
+  ).annotations({ missingMessage: () => "expected a non-empty string, got nothing" }),
+  writeBufferSize: integer(4 * 1024, 1024 * MiB, 4 * MiB),
+  maxImmutableMemtables: integer(1, 64, 2),
+  blockSize: integer(256, MiB, 4 * 1024),
+  blockRestartInterval: integer(1, 1024, 16),
+  bloomBitsPerKey: integer(0, 64, 10),
+  blockCacheSize: integer(0, 64 * 1024 * MiB, 8 * MiB),
+  maxOpenTables: integer(1, 1_000_000, 500),
+  maxKeySize: integer(1, MiB, 64 * 1024),
+  maxValueSize: integer(0, 1024 * MiB, 64 * MiB),
+  compaction: oneOf(["leveled", "tiered"], "leveled"),
+  level0CompactionTrigger: integer(1, 1000, 4),
+  level0SlowdownTrigger: integer(1, 1000, 8),
+  level0StopTrigger: integer(1, 1000, 12),
+  maxBytesForLevelBase: integer(1024, 2 ** 50, 16 * MiB),
+  levelSizeMultiplier: integer(2, 1000, 10),
+  targetFileSize: integer(1024, 2 ** 40, 2 * MiB),
+  numLevels: integer(2, 20, 7),
+  tieredSizeRatio: integer(1, 1000, 2),
+  tieredMinMergeWidth: integer(2, 1000, 4),
+  backgroundCompaction: flag(true),
+  walRecoveryMode: oneOf(["tolerateTornTail", "absoluteConsistency", "pointInTime"], "tolerateTornTail"),
+  createIfMissing: flag(true),
+  errorIfExists: flag(false)
+}).pipe(
+  Schema.filter((o) =>
+    o.level0CompactionTrigger <= o.level0SlowdownTrigger && o.level0SlowdownTrigger <= o.level0StopTrigger
+      ? undefined
+      : "need level0CompactionTrigger <= level0SlowdownTrigger <= level0StopTrigger, got " +
+        `${o.level0CompactionTrigger}, ${o.level0SlowdownTrigger}, ${o.level0StopTrigger}`
+  )
+)
+
+/** The defaults, as the schema fills them in (exported as `defaultOptions`). */
+export const defaults: Omit<ResolvedOptions, "directory"> = (() => {
+  const { directory: _directory, ...rest } = Schema.decodeSync(DbOptionsSchema)({ directory: "." })
+  return Object.freeze(rest)
+})()
 
 const invalid = (description: string) => new InvalidArgument({ method: "open", description })
 
 /**
  * The options as given, each own enumerable field read once inside a guard: a throwing getter or
  * Proxy trap is an `InvalidArgument`, and a getter is not asked twice (it could answer differently).
+ * The copy has no prototype, so an own `__proto__` option is an unknown option like any other.
  */
 const readOwn = (options: unknown): Record<string, unknown> | InvalidArgument => {
   try {
     if (!isPlainObject(options)) return invalid("options must be a plain object")
-    const values: Record<string, unknown> = {}
+    const values: Record<string, unknown> = Object.create(null)
     for (const key of Object.keys(options)) values[key] = options[key]
     return values
   } catch (e) {
@@ -140,44 +189,29 @@ const readOwn = (options: unknown): Record<string, unknown> | InvalidArgument =>
   }
 }
 
-/** Fills in defaults and validates: every number an integer in range, thresholds ordered. */
+/** Every issue (not only the first), an unknown option as such. */
+const decode = Schema.decodeUnknownEither(DbOptionsSchema, { errors: "all", onExcessProperty: "error" })
+
+/** A parse error as one line: `path: message` per issue, in the order the schema found them. */
+const describeParseError = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => {
+      const message = issue._tag === "Unexpected" ? "unknown option" : issue.message
+      return issue.path.length === 0 ? message : `${issue.path.map(String).join(".")}: ${message}`
+    })
+    .join("; ")
+
+/**
+ * Fills in defaults and validates: every number an integer in range, the enums and booleans, no
+ * unknown option, thresholds ordered. Reads the caller's object once (`readOwn`); the schema
+ * decodes that copy.
+ */
 export const resolve = (options: DbOptions): Effect.Effect<ResolvedOptions, InvalidArgument> =>
   Effect.suspend(() => {
     const given = readOwn(options)
     if (given instanceof InvalidArgument) return Effect.fail(given)
-    const known = new Set<string>(["directory", ...Object.keys(defaults)])
-    for (const key of Object.keys(given)) {
-      if (!known.has(key)) return Effect.fail(invalid(`unknown option ${key}`))
-    }
-    if (typeof given.directory !== "string" || given.directory.length === 0) {
-      return Effect.fail(invalid("directory must be a non-empty string"))
-    }
-    const resolved: Record<string, unknown> = { ...defaults }
-    for (const [key, value] of Object.entries(given)) if (value !== undefined) resolved[key] = value
-    for (const [key, rule] of Object.entries(integerRules) as Array<[string, Rule]>) {
-      const value = resolved[key]
-      if (typeof value !== "number" || !Number.isInteger(value) || value < rule[0] || value > rule[1]) {
-        return Effect.fail(invalid(`${key} must be an integer in [${rule[0]}, ${rule[1]}], got ${describeValue(value)}`))
-      }
-    }
-    if (resolved.compaction !== "leveled" && resolved.compaction !== "tiered") {
-      return Effect.fail(invalid(`compaction must be "leveled" or "tiered", got ${describeValue(resolved.compaction)}`))
-    }
-    if (!["tolerateTornTail", "absoluteConsistency", "pointInTime"].includes(resolved.walRecoveryMode as string)) {
-      return Effect.fail(
-        invalid(`walRecoveryMode must be "tolerateTornTail", "absoluteConsistency" or "pointInTime", got ${describeValue(resolved.walRecoveryMode)}`)
-      )
-    }
-    for (const flag of ["backgroundCompaction", "createIfMissing", "errorIfExists"]) {
-      if (typeof resolved[flag] !== "boolean") return Effect.fail(invalid(`${flag} must be a boolean`))
-    }
-    const r = resolved as unknown as ResolvedOptions
-    if (!(r.level0CompactionTrigger <= r.level0SlowdownTrigger && r.level0SlowdownTrigger <= r.level0StopTrigger)) {
-      return Effect.fail(invalid("need level0CompactionTrigger <= level0SlowdownTrigger <= level0StopTrigger"))
-    }
-    return Effect.succeed(r)
+    return Either.match(decode(given), {
+      onLeft: (error) => Effect.fail(invalid(describeParseError(error))),
+      onRight: Effect.succeed
+    })
   })
-
-/** A value in a message without running the caller's code (`String(x)` calls `toString`). */
-const describeValue = (x: unknown): string =>
-  typeof x === "string" ? JSON.stringify(x) : x === null || typeof x !== "object" && typeof x !== "function" ? String(x) : typeof x

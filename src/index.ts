@@ -1,12 +1,24 @@
 /**
  * stratadb: an embedded log-structured merge-tree key-value store for Effect.
  */
-export { Db } from "./Db.js"
-export type { Bytes, DbService, Entry, ReadOptions, ScanOptions, Snapshot, WriteOptions } from "./Db.js"
+export { Db, SnapshotTypeId } from "./Db.js"
+export type {
+  Bytes,
+  Cursor,
+  DbService,
+  DeleteRangeOptions,
+  Entry,
+  EntryOf,
+  RangeOptions,
+  ReadOptions,
+  ScanOptions,
+  Snapshot,
+  WriteOptions
+} from "./Db.js"
 export { WriteBatch } from "./WriteBatch.js"
 export * from "./errors.js"
 export type { CompactionStrategy, DbOptions, WalRecoveryMode } from "./Options.js"
-export { defaults as defaultOptions } from "./Options.js"
+export { DbOptionsSchema, defaults as defaultOptions } from "./Options.js"
 export type { DbStats, LevelStats, LogDrop, RecoveryStats } from "./Stats.js"
 export * as MemoryFileSystem from "./MemoryFileSystem.js"
 export * as NodeSyncFileSystem from "./NodeSyncFileSystem.js"

@@ -37,22 +37,22 @@ describe("bad input", () => {
           yield* db.put("ok", "fine")
           const before = yield* lastSequence(db)
           const anyDb = db as unknown as { put: (...a: Array<unknown>) => Effect.Effect<void, { _tag: string }> ; delete: (...a: Array<unknown>) => Effect.Effect<void, { _tag: string }>; get: (...a: Array<unknown>) => Effect.Effect<unknown, { _tag: string }> }
-          yield* failsWith(db.put("k".repeat(17), "v"), "InvalidArgument")
-          yield* failsWith(db.put("é".repeat(9), "v"), "InvalidArgument") // 18 UTF-8 bytes
-          yield* failsWith(db.put("k", "v".repeat(33)), "InvalidArgument")
-          yield* failsWith(db.put("k", new Uint8Array(33)), "InvalidArgument")
-          yield* failsWith(anyDb.put(42, "v"), "InvalidArgument")
-          yield* failsWith(anyDb.put(null, "v"), "InvalidArgument")
-          yield* failsWith(anyDb.put("k", { not: "bytes" }), "InvalidArgument")
-          yield* failsWith(anyDb.put("k", undefined), "InvalidArgument")
-          yield* failsWith(anyDb.put("k", "v", { sync: "yes" }), "InvalidArgument")
-          yield* failsWith(anyDb.delete(7), "InvalidArgument")
-          yield* failsWith(anyDb.delete(42), "InvalidArgument")
-          yield* failsWith(anyDb.get(42), "InvalidArgument")
-          yield* failsWith(anyDb.get({}), "InvalidArgument")
-          yield* failsWith(db.write(WriteBatch.make().put("a", "1").put("b", "v".repeat(33))), "InvalidArgument")
-          yield* failsWith(db.write(WriteBatch.make().put("a", "1").delete(42 as unknown as string)), "InvalidArgument")
-          yield* failsWith(db.write({} as WriteBatch), "InvalidArgument")
+          yield* failsWith(db.put("k".repeat(17), "v"), "stratadb/InvalidArgument")
+          yield* failsWith(db.put("é".repeat(9), "v"), "stratadb/InvalidArgument") // 18 UTF-8 bytes
+          yield* failsWith(db.put("k", "v".repeat(33)), "stratadb/InvalidArgument")
+          yield* failsWith(db.put("k", new Uint8Array(33)), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.put(42, "v"), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.put(null, "v"), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.put("k", { not: "bytes" }), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.put("k", undefined), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.put("k", "v", { sync: "yes" }), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.delete(7), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.delete(42), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.get(42), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.get({}), "stratadb/InvalidArgument")
+          yield* failsWith(db.write(WriteBatch.make().put("a", "1").put("b", "v".repeat(33))), "stratadb/InvalidArgument")
+          yield* failsWith(db.write(WriteBatch.make().put("a", "1").delete(42 as unknown as string)), "stratadb/InvalidArgument")
+          yield* failsWith(db.write({} as WriteBatch), "stratadb/InvalidArgument")
           assert.strictEqual(yield* lastSequence(db), before, "a refused write took a sequence number")
           assert.isTrue(Option.isNone(yield* db.get("a")))
           // Exactly at the limits is fine.
@@ -77,7 +77,7 @@ describe("bad input", () => {
         null
       ]
       for (const options of bad) {
-        yield* failsWith(withDb(options as DbOptions, () => Effect.void), "InvalidArgument")
+        yield* failsWith(withDb(options as DbOptions, () => Effect.void), "stratadb/InvalidArgument")
       }
     }).pipe(Effect.provide(MemoryFileSystem.layer))
   )
@@ -85,16 +85,16 @@ describe("bad input", () => {
   it.effect("use after close fails with DbClosed", () =>
     Effect.gen(function* () {
       const db = yield* Effect.scoped(Db.make({ directory: "/closed" }))
-      yield* failsWith(db.put("k", "v"), "DbClosed")
-      yield* failsWith(db.get("k"), "DbClosed")
-      yield* failsWith(db.delete("k"), "DbClosed")
-      yield* failsWith(db.write(WriteBatch.make().put("a", "b")), "DbClosed")
-      yield* failsWith(db.flush, "DbClosed")
-      yield* failsWith(db.stats, "DbClosed")
-      yield* failsWith(db.getMany(["k"]), "DbClosed")
-      yield* failsWith(Stream.runCollect(db.scan()), "DbClosed")
-      yield* failsWith(Effect.scoped(db.snapshot), "DbClosed")
-      yield* failsWith(db.compactRange(), "DbClosed")
+      yield* failsWith(db.put("k", "v"), "stratadb/DbClosed")
+      yield* failsWith(db.get("k"), "stratadb/DbClosed")
+      yield* failsWith(db.delete("k"), "stratadb/DbClosed")
+      yield* failsWith(db.write(WriteBatch.make().put("a", "b")), "stratadb/DbClosed")
+      yield* failsWith(db.flush, "stratadb/DbClosed")
+      yield* failsWith(db.stats, "stratadb/DbClosed")
+      yield* failsWith(db.getMany(["k"]), "stratadb/DbClosed")
+      yield* failsWith(Stream.runCollect(db.scan()), "stratadb/DbClosed")
+      yield* failsWith(Effect.scoped(db.snapshot), "stratadb/DbClosed")
+      yield* failsWith(db.compactRange(), "stratadb/DbClosed")
       // Nothing was written by the refused put.
       yield* withDb({ directory: "/closed" }, (db2) => Effect.map(db2.get("k"), (v) => assert.isTrue(Option.isNone(v))))
     }).pipe(Effect.provide(MemoryFileSystem.layer))
@@ -136,11 +136,11 @@ describe("bad input", () => {
             "batch"
           ]
           const anyWrite = db.write as (...a: Array<unknown>) => Effect.Effect<void, { _tag: string }>
-          for (const batch of batches) yield* failsWith(anyWrite(batch), "InvalidArgument")
+          for (const batch of batches) yield* failsWith(anyWrite(batch), "stratadb/InvalidArgument")
           // A real WriteBatch whose ops array was reached into is validated the same way.
           const wb = WriteBatch.make().put("a", "1")
           ;(wb.ops as Array<unknown>).push(null)
-          yield* failsWith(db.write(wb), "InvalidArgument")
+          yield* failsWith(db.write(wb), "stratadb/InvalidArgument")
           assert.strictEqual(yield* lastSequence(db), before, "a refused batch took a sequence number")
           assert.isTrue(Option.isNone(yield* db.get("a")))
           // A hand-built batch of good ops is written like a WriteBatch.
@@ -167,8 +167,8 @@ describe("bad input", () => {
         "/x"
       ]
       for (const options of badOpen) {
-        yield* failsWith(withDb(options as DbOptions, () => Effect.void), "InvalidArgument")
-        yield* failsWith(Effect.scoped(Layer.build(Db.layer(options as DbOptions))), "InvalidArgument")
+        yield* failsWith(withDb(options as DbOptions, () => Effect.void), "stratadb/InvalidArgument")
+        yield* failsWith(Effect.scoped(Layer.build(Db.layer(options as DbOptions))), "stratadb/InvalidArgument")
       }
       // Each option is read once: a getter that would fail on a second read opens fine.
       let reads = 0
@@ -187,21 +187,21 @@ describe("bad input", () => {
           const before = yield* lastSequence(db)
           const anyDb = db as unknown as Record<string, (...a: Array<unknown>) => Effect.Effect<unknown, { _tag: string }>>
           const scanWith = (o: unknown) => Stream.runCollect(db.scan(o as never))
-          yield* failsWith(anyDb.put!("b", "2", { get sync() { return boom() } }), "InvalidArgument")
-          yield* failsWith(anyDb.delete!("a", { get sync() { return boom() } }), "InvalidArgument")
+          yield* failsWith(anyDb.put!("b", "2", { get sync() { return boom() } }), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.delete!("a", { get sync() { return boom() } }), "stratadb/InvalidArgument")
           yield* failsWith(
             anyDb.write!(WriteBatch.make().put("b", "2"), { get sync() { return boom() } }),
-            "InvalidArgument"
+            "stratadb/InvalidArgument"
           )
-          yield* failsWith(anyDb.put!("b", "2", new Proxy({}, { get: boom })), "InvalidArgument")
-          yield* failsWith(anyDb.get!("a", { get snapshot() { return boom() } }), "InvalidArgument")
-          yield* failsWith(anyDb.getMany!(["a"], { get snapshot() { return boom() } }), "InvalidArgument")
-          yield* failsWith(anyDb.get!("a", { snapshot: { get sequence() { return boom() } } }), "InvalidArgument")
-          yield* failsWith(scanWith({ get snapshot() { return boom() } }), "InvalidArgument")
+          yield* failsWith(anyDb.put!("b", "2", new Proxy({}, { get: boom })), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.get!("a", { get snapshot() { return boom() } }), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.getMany!(["a"], { get snapshot() { return boom() } }), "stratadb/InvalidArgument")
+          yield* failsWith(anyDb.get!("a", { snapshot: { get sequence() { return boom() } } }), "stratadb/InvalidArgument")
+          yield* failsWith(scanWith({ get snapshot() { return boom() } }), "stratadb/InvalidArgument")
           for (const field of ["gt", "gte", "lt", "lte", "prefix", "limit", "reverse", "keys", "values"]) {
-            yield* failsWith(scanWith(Object.defineProperty({}, field, { get: boom, enumerable: true })), "InvalidArgument")
+            yield* failsWith(scanWith(Object.defineProperty({}, field, { get: boom, enumerable: true })), "stratadb/InvalidArgument")
           }
-          yield* failsWith(anyDb.getMany!(new Proxy(["a"], { get: boom })), "InvalidArgument")
+          yield* failsWith(anyDb.getMany!(new Proxy(["a"], { get: boom })), "stratadb/InvalidArgument")
           // Keys are read by index, not through the array's (replaceable) iterator.
           const keys = ["a"]
           ;(keys as unknown as Record<symbol, unknown>)[Symbol.iterator] = boom
@@ -301,17 +301,17 @@ describe("bad input", () => {
           const outOfBoundsBuffer = resizable(8, 8)
           const outOfBounds = new Uint8Array(outOfBoundsBuffer, 4, 4)
           outOfBoundsBuffer.resize(2)
-          yield* failsWith(db.put("d", detachedView), "InvalidArgument")
-          yield* failsWith(db.put(detachedView, "v"), "InvalidArgument")
-          yield* failsWith(db.put("d", outOfBounds), "InvalidArgument")
-          yield* failsWith(db.delete(detachedView), "InvalidArgument")
-          yield* failsWith(db.get(detachedView), "InvalidArgument")
-          yield* failsWith(db.write(WriteBatch.make().put("d", detachedView)), "InvalidArgument")
-          yield* failsWith(Stream.runCollect(db.scan({ gte: detachedView })), "InvalidArgument")
-          yield* failsWith(Stream.runCollect(db.scan({ prefix: outOfBounds })), "InvalidArgument")
-          yield* failsWith(db.compactRange(detachedView), "InvalidArgument")
+          yield* failsWith(db.put("d", detachedView), "stratadb/InvalidArgument")
+          yield* failsWith(db.put(detachedView, "v"), "stratadb/InvalidArgument")
+          yield* failsWith(db.put("d", outOfBounds), "stratadb/InvalidArgument")
+          yield* failsWith(db.delete(detachedView), "stratadb/InvalidArgument")
+          yield* failsWith(db.get(detachedView), "stratadb/InvalidArgument")
+          yield* failsWith(db.write(WriteBatch.make().put("d", detachedView)), "stratadb/InvalidArgument")
+          yield* failsWith(Stream.runCollect(db.scan({ gte: detachedView })), "stratadb/InvalidArgument")
+          yield* failsWith(Stream.runCollect(db.scan({ prefix: outOfBounds })), "stratadb/InvalidArgument")
+          yield* failsWith(db.compactRange(detachedView), "stratadb/InvalidArgument")
           // A Uint8Array look-alike (prototype only) is not bytes.
-          yield* failsWith(db.put("d", Object.create(Uint8Array.prototype) as Uint8Array), "InvalidArgument")
+          yield* failsWith(db.put("d", Object.create(Uint8Array.prototype) as Uint8Array), "stratadb/InvalidArgument")
           assert.strictEqual(yield* lastSequence(db), before)
           assert.isTrue(Option.isNone(yield* db.get("d")))
         })
@@ -341,18 +341,18 @@ describe("bad input", () => {
           yield* db.put("ok", "fine")
           const before = yield* lastSequence(db)
           for (const lone of ["\uD800", "\uDFFF", "a\uD83D", "\uDE00b", "x\uDC00\uD800y"]) {
-            yield* failsWith(db.put(lone, "v"), "InvalidArgument")
-            yield* failsWith(db.put("k", lone), "InvalidArgument")
-            yield* failsWith(db.delete(lone), "InvalidArgument")
-            yield* failsWith(db.get(lone), "InvalidArgument")
-            yield* failsWith(db.getMany(["ok", lone]), "InvalidArgument")
-            yield* failsWith(db.write(WriteBatch.make().put("a", "1").put(lone, "v")), "InvalidArgument")
-            yield* failsWith(db.write(WriteBatch.make().put("a", "1").put("b", lone)), "InvalidArgument")
+            yield* failsWith(db.put(lone, "v"), "stratadb/InvalidArgument")
+            yield* failsWith(db.put("k", lone), "stratadb/InvalidArgument")
+            yield* failsWith(db.delete(lone), "stratadb/InvalidArgument")
+            yield* failsWith(db.get(lone), "stratadb/InvalidArgument")
+            yield* failsWith(db.getMany(["ok", lone]), "stratadb/InvalidArgument")
+            yield* failsWith(db.write(WriteBatch.make().put("a", "1").put(lone, "v")), "stratadb/InvalidArgument")
+            yield* failsWith(db.write(WriteBatch.make().put("a", "1").put("b", lone)), "stratadb/InvalidArgument")
             for (const bound of ["gt", "gte", "lt", "lte", "prefix"]) {
-              yield* failsWith(Stream.runCollect(db.scan({ [bound]: lone })), "InvalidArgument")
+              yield* failsWith(Stream.runCollect(db.scan({ [bound]: lone })), "stratadb/InvalidArgument")
             }
-            yield* failsWith(db.compactRange(lone), "InvalidArgument")
-            yield* failsWith(db.compactRange(undefined, lone), "InvalidArgument")
+            yield* failsWith(db.compactRange(lone), "stratadb/InvalidArgument")
+            yield* failsWith(db.compactRange(undefined, lone), "stratadb/InvalidArgument")
           }
           assert.strictEqual(yield* lastSequence(db), before)
           assert.isTrue(Option.isNone(yield* db.get("\uFFFD")))
@@ -375,12 +375,12 @@ describe("bad input", () => {
           const scanWith = (o: unknown) => Stream.runCollect(db.scan(o as never))
           const notOptions: Array<unknown> = [null, "x", 42, true, [], [1], () => ({}), new Date(0), new Map(), Symbol("o")]
           for (const o of notOptions) {
-            yield* failsWith(anyDb.put!("b", "2", o), "InvalidArgument")
-            yield* failsWith(anyDb.delete!("a", o), "InvalidArgument")
-            yield* failsWith(anyDb.write!(WriteBatch.make().put("b", "2"), o), "InvalidArgument")
-            yield* failsWith(anyDb.get!("a", o), "InvalidArgument")
-            yield* failsWith(anyDb.getMany!(["a"], o), "InvalidArgument")
-            yield* failsWith(scanWith(o), "InvalidArgument")
+            yield* failsWith(anyDb.put!("b", "2", o), "stratadb/InvalidArgument")
+            yield* failsWith(anyDb.delete!("a", o), "stratadb/InvalidArgument")
+            yield* failsWith(anyDb.write!(WriteBatch.make().put("b", "2"), o), "stratadb/InvalidArgument")
+            yield* failsWith(anyDb.get!("a", o), "stratadb/InvalidArgument")
+            yield* failsWith(anyDb.getMany!(["a"], o), "stratadb/InvalidArgument")
+            yield* failsWith(scanWith(o), "stratadb/InvalidArgument")
           }
           assert.strictEqual(yield* lastSequence(db), before)
           assert.isTrue(Option.isNone(yield* db.get("b")))

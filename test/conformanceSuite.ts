@@ -61,7 +61,7 @@ export const conformanceSuite = (
             assert.strictEqual(textOf(yield* db.get("c")), "3")
             // A batch with one bad entry writes nothing.
             const bad = yield* Effect.either(db.write(WriteBatch.make().put("d", "4").put(42 as unknown as string, "not bytes")))
-            assert.isTrue(bad._tag === "Left" && bad.left._tag === "InvalidArgument")
+            assert.isTrue(bad._tag === "Left" && bad.left._tag === "stratadb/InvalidArgument")
             assert.isTrue(Option.isNone(yield* db.get("d")))
           })
         )
@@ -176,7 +176,7 @@ export const conformanceSuite = (
         yield* withDb({ directory: dir }, () =>
           Effect.gen(function* () {
             const second = yield* Effect.either(withDb({ directory: dir }, () => Effect.void))
-            assert.isTrue(second._tag === "Left" && second.left._tag === "DbLocked")
+            assert.isTrue(second._tag === "Left" && second.left._tag === "stratadb/DbLocked")
           })
         )
         // Released on close.

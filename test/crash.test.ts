@@ -92,7 +92,7 @@ const readAllOrCorruption = (dir: string, n: number, allowMissing: boolean) =>
           for (let i = 0; i < n; i++) {
             const got = yield* Effect.either(db.get(key(i)))
             if (Either.isLeft(got)) {
-              assert.strictEqual(got.left._tag, "Corruption", `key ${i}: ${String(got.left)}`)
+              assert.strictEqual(got.left._tag, "stratadb/Corruption", `key ${i}: ${String(got.left)}`)
               corrupt = true
               continue
             }
@@ -103,7 +103,7 @@ const readAllOrCorruption = (dir: string, n: number, allowMissing: boolean) =>
         })
       )
     )
-    if (Either.isLeft(outcome)) assert.strictEqual(outcome.left._tag, "Corruption", String(outcome.left))
+    if (Either.isLeft(outcome)) assert.strictEqual(outcome.left._tag, "stratadb/Corruption", String(outcome.left))
     return corrupt || Either.isLeft(outcome)
   })
 
@@ -262,7 +262,7 @@ describe("a lost CURRENT", () => {
       const before = (yield* fs.readDirectory(dir)).sort()
       assert.isTrue(before.some((name) => name.endsWith(".sst")))
       const r = yield* Effect.either(withDb(small(dir), () => Effect.void))
-      assert.isTrue(Either.isLeft(r) && r.left._tag === "Corruption", String(r))
+      assert.isTrue(Either.isLeft(r) && r.left._tag === "stratadb/Corruption", String(r))
       assert.deepStrictEqual((yield* fs.readDirectory(dir)).sort(), before)
     }).pipe(Effect.provide(MemoryFileSystem.layer))
   )
@@ -284,7 +284,7 @@ describe("a well-framed record that does not decode", () => {
         Effect.flatMap(fs.open(log.path, { flag: "a" }), (file) => file.writeAll(new LogWriter(log.size).frame(garbage)))
       )
       const r = yield* Effect.either(withDb(small(dir), () => Effect.void))
-      assert.isTrue(Either.isLeft(r) && r.left._tag === "Corruption", String(r))
+      assert.isTrue(Either.isLeft(r) && r.left._tag === "stratadb/Corruption", String(r))
       const error = (r as Either.Left<{ file: string; offset: number }, void>).left
       assert.strictEqual(`${dir}/${error.file}`, log.path)
       assert.strictEqual(error.offset, log.size)

@@ -99,7 +99,7 @@ describe("a complete record that fails its checksum", () => {
         for (let bit = 0; bit < 8; bit++) {
           yield* control.flipByte(manifest, size - 1, 1 << bit)
           const opened = yield* withDb({ directory: dir }, () => Effect.void).pipe(Effect.either)
-          assert.isTrue(Either.isLeft(opened) && opened.left._tag === "Corruption", `bit ${bit}: ${String(opened)}`)
+          assert.isTrue(Either.isLeft(opened) && opened.left._tag === "stratadb/Corruption", `bit ${bit}: ${String(opened)}`)
           const after = (yield* control.listFiles).map((f) => f.path).sort()
           assert.deepStrictEqual(after, before, "an open that found damage deleted or created files")
           yield* control.flipByte(manifest, size - 1, 1 << bit)
@@ -130,7 +130,7 @@ describe("a complete record that fails its checksum", () => {
         for (let bit = 0; bit < 8; bit++) {
           yield* control.flipByte(log, size - 1, 1 << bit)
           const read = yield* withDb({ directory: dir }, (db) => db.get("account")).pipe(Effect.either)
-          assert.isTrue(Either.isLeft(read) && read.left._tag === "Corruption", `bit ${bit}: ${String(read)}`)
+          assert.isTrue(Either.isLeft(read) && read.left._tag === "stratadb/Corruption", `bit ${bit}: ${String(read)}`)
           yield* control.flipByte(log, size - 1, 1 << bit)
         }
         assert.isUndefined(textOf(yield* withDb({ directory: dir }, (db) => db.get("account"))))
@@ -182,7 +182,7 @@ describe("CURRENT", () => {
         yield* fs.rename(manifest, `${manifest}.moved`)
         const before = (yield* control.listFiles).map((f) => f.path).sort()
         const opened = yield* withDb({ directory: dir }, () => Effect.void).pipe(Effect.either)
-        assert.isTrue(Either.isLeft(opened) && opened.left._tag === "Corruption", String(opened))
+        assert.isTrue(Either.isLeft(opened) && opened.left._tag === "stratadb/Corruption", String(opened))
         assert.deepStrictEqual((yield* control.listFiles).map((f) => f.path).sort(), before)
       })
     ))
@@ -254,6 +254,6 @@ describe("a scan pulled after close", () => {
       assert.isAbove(Chunk.size(first), 0)
       yield* Scope.close(dbScope, Exit.void)
       const after = yield* Effect.either(pull)
-      assert.isTrue(Either.isLeft(after) && Option.isSome(after.left) && after.left.value._tag === "DbClosed", String(after))
+      assert.isTrue(Either.isLeft(after) && Option.isSome(after.left) && after.left.value._tag === "stratadb/DbClosed", String(after))
     }).pipe(Effect.provide(MemoryFileSystem.layer)))
 })

@@ -109,7 +109,7 @@ const openAtOnce = (directory: string, n: number) =>
 const exactlyOne = (directory: string, n: number) =>
   Effect.gen(function* () {
     const { failures, opened } = yield* openAtOnce(directory, n)
-    const others = failures.filter((e) => e._tag !== "DbLocked").map(String)
+    const others = failures.filter((e) => e._tag !== "stratadb/DbLocked").map(String)
     assert.deepStrictEqual(others, [])
     assert.strictEqual(opened, 1, `${opened} of ${n} opens succeeded`)
     assert.strictEqual(failures.length, n - 1)
@@ -199,7 +199,7 @@ describe("LOCK", () => {
       ) {
         yield* fs.writeFileString("/held/LOCK", lock)
         const r = yield* Effect.either(withDb({ directory: "/held" }, () => Effect.void))
-        assert.isTrue(Either.isLeft(r) && r.left._tag === "DbLocked", String(r))
+        assert.isTrue(Either.isLeft(r) && r.left._tag === "stratadb/DbLocked", String(r))
         // Nothing was created or changed by the refused open.
         assert.deepStrictEqual(yield* fs.readDirectory("/held"), ["LOCK"])
         assert.strictEqual(yield* fs.readFileString("/held/LOCK"), lock)
@@ -238,7 +238,7 @@ describe("LOCK", () => {
           const lock = yield* fs.readFileString("/twice/LOCK")
           assert.match(lock, ownLock)
           const r = yield* Effect.either(withDb({ directory: "/twice" }, () => Effect.void))
-          assert.isTrue(Either.isLeft(r) && r.left._tag === "DbLocked", String(r))
+          assert.isTrue(Either.isLeft(r) && r.left._tag === "stratadb/DbLocked", String(r))
           assert.deepStrictEqual(yield* fs.readDirectory("/twice").pipe(Effect.map((names) => names.filter((name) => name.startsWith("LOCK")))), ["LOCK"])
           assert.strictEqual(yield* fs.readFileString("/twice/LOCK"), lock)
         })
@@ -323,7 +323,7 @@ describe("LOCK", () => {
       yield* control.injectFault({ op: "remove", path: "/failed/LOCK", error: "EIO", times: 1 })
       yield* control.injectFault({ op: "write", path: (path) => !path.includes("LOCK"), error: "ENOSPC", times: 1 })
       const r = yield* Effect.either(withDb({ directory: "/failed" }, () => Effect.void))
-      assert.isTrue(Either.isLeft(r) && r.left._tag !== "DbLocked", String(r))
+      assert.isTrue(Either.isLeft(r) && r.left._tag !== "stratadb/DbLocked", String(r))
       assert.isTrue((yield* fs.readFileString("/failed/LOCK")).startsWith(`${process.pid} `), "the LOCK stays")
       yield* withDb({ directory: "/failed" }, (db) => Effect.map(db.get("k"), (v) => assert.strictEqual(textOf(v), "v")))
       assert.deepStrictEqual(yield* lockFiles("/failed"), [])
@@ -387,7 +387,7 @@ describe("LOCK", () => {
       yield* fs.writeFileString(claim, liveClaim)
       const before = yield* lockFiles("/claimed")
       const r = yield* Effect.either(withDb({ directory: "/claimed" }, () => Effect.void))
-      assert.isTrue(Either.isLeft(r) && r.left._tag === "DbLocked", String(r))
+      assert.isTrue(Either.isLeft(r) && r.left._tag === "stratadb/DbLocked", String(r))
       assert.deepStrictEqual(yield* lockFiles("/claimed"), before)
       assert.strictEqual(yield* fs.readFileString("/claimed/LOCK"), stale)
       assert.strictEqual(yield* fs.readFileString(claim), liveClaim)

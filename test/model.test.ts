@@ -92,7 +92,8 @@ const modelScan = (model: ReadonlyMap<string, string>, s: ScanSpec): Array<[stri
   return entries
 }
 
-const scanOptions = (s: ScanSpec, snapshot: Snapshot | undefined): ScanOptions => ({
+/** Scans with keys and values: the options have no `keys`/`values` flag, so entries have both. */
+const scanOptions = (s: ScanSpec, snapshot: Snapshot | undefined): Omit<ScanOptions, "keys" | "values"> => ({
   ...(s.lower === null ? {} : s.lowerExclusive ? { gt: s.lower } : { gte: s.lower }),
   ...(s.upper === null ? {} : s.upperExclusive ? { lt: s.upper } : { lte: s.upper }),
   ...(s.prefix === null ? {} : { prefix: s.prefix }),

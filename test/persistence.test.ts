@@ -243,7 +243,7 @@ const suite = (
         Effect.gen(function* () {
           const store = yield* backing.make("s")
           const lone = backingErrorOf("set", yield* Effect.either(store.set("\ud800", 1, none)))
-          assert.strictEqual((lone.cause as { _tag: string })._tag, "InvalidArgument")
+          assert.strictEqual((lone.cause as { _tag: string })._tag, "stratadb/InvalidArgument")
           backingErrorOf("get", yield* Effect.either(store.get("x\udc00")))
           backingErrorOf("getMany", yield* Effect.either(store.getMany(["ok", "\ud800"])))
           backingErrorOf("remove", yield* Effect.either(store.remove("\ud800")))
@@ -255,7 +255,7 @@ const suite = (
           backingErrorOf("setMany", yield* Effect.either(store.setMany([["fine", 1, none], ["cyclic", cyclic, none]])))
           deepStrictEqual(yield* store.getMany(["fine", "big", "cyclic"]), [Option.none(), Option.none(), Option.none()])
           const tooLong = backingErrorOf("set", yield* Effect.either(store.set("k".repeat(70 * 1024), 1, none)))
-          assert.strictEqual((tooLong.cause as { _tag: string })._tag, "InvalidArgument")
+          assert.strictEqual((tooLong.cause as { _tag: string })._tag, "stratadb/InvalidArgument")
           // A store id that is not well-formed: every operation fails, typed.
           const bad = yield* backing.make("\udfff")
           backingErrorOf("set", yield* Effect.either(bad.set("k", 1, none)))

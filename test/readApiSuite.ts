@@ -5,10 +5,11 @@
  */
 import { FileSystem } from "@effect/platform/FileSystem"
 import type { Path } from "@effect/platform/Path"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expectTypeOf, it } from "@effect/vitest"
 import { deepStrictEqual } from "@effect/vitest/utils"
-import { Effect, Either, Fiber, type Layer, type Scope } from "effect"
-import { Db, type DbService, type Entry } from "../src/Db.js"
+import { Chunk, Effect, Either, Fiber, type Layer, type Scope, Stream } from "effect"
+import { Db, type DbService, type Entry, type ScanOptions } from "../src/Db.js"
+import type { DbError } from "../src/errors.js"
 import { small, text, textOf, withDb } from "./support.js"
 
 const key = (i: number) => `k${String(i).padStart(5, "0")}`
@@ -112,7 +113,7 @@ export const readApiSuite = (
               yield* c.seek(key(6))
               assert.deepStrictEqual((yield* c.next(2)).map((e) => text(e.key)), [key(6), key(7)])
               const bad = yield* Effect.either(c.seek(5 as unknown as string))
-              assert.isTrue(Either.isLeft(bad) && bad.left._tag === "InvalidArgument")
+              assert.isTrue(Either.isLeft(bad) && bad.left._tag === "stratadb/InvalidArgument")
               assert.deepStrictEqual((yield* c.next(1)).map((e) => text(e.key)), [key(8)])
             }))
             yield* Effect.scoped(Effect.gen(function* () {
@@ -148,12 +149,65 @@ export const readApiSuite = (
                 const chunk = yield* c.next(7)
                 if (chunk.length === 0) break
                 for (const e of chunk) {
-                  assert.strictEqual(e.value.length, 0)
+                  assert.strictEqual(e.value, undefined)
                   all.push(text(e.key))
                 }
               }
               assert.deepStrictEqual(all, Array.from({ length: 100 }, (_, i) => key(i)))
             }))
+          })
+        )
+      }).pipe(Effect.provide(layer))
+    )
+
+    it.scoped("keys: false and values: false leave that side undefined, in value and type: never an empty key that looks real", () =>
+      Effect.gen(function* () {
+        const dir = yield* directory
+        yield* withDb(small(dir), (db) =>
+          Effect.gen(function* () {
+            // The empty key is a key like any other: a keys-only scan shows it as empty bytes.
+            yield* db.put("", "empty key")
+            yield* fill(db, 20)
+            yield* db.put("z", "")
+            const all = [["", "empty key"], ...Array.from({ length: 20 }, (_, i) => [key(i), `v${i}`]), ["z", ""]]
+            const collect = <A>(stream: Stream.Stream<A, DbError>) => Effect.map(Stream.runCollect(stream), Chunk.toArray)
+
+            const both = yield* collect(db.scan())
+            expectTypeOf(both).toEqualTypeOf<Array<Entry>>()
+            deepStrictEqual(both.map((e) => [text(e.key), text(e.value)]), all)
+
+            const keysOnly = yield* collect(db.scan({ values: false }))
+            expectTypeOf(keysOnly).toEqualTypeOf<Array<Entry<Uint8Array, undefined>>>()
+            deepStrictEqual(keysOnly.map((e) => text(e.key)), all.map(([k]) => k))
+            for (const e of keysOnly) assert.strictEqual(e.value, undefined)
+            assert.strictEqual(keysOnly[0]!.key.byteLength, 0)
+
+            const valuesOnly = yield* collect(db.scan({ keys: false, reverse: true }))
+            expectTypeOf(valuesOnly).toEqualTypeOf<Array<Entry<undefined, Uint8Array>>>()
+            deepStrictEqual(valuesOnly.map((e) => text(e.value)), all.map(([, v]) => v).reverse())
+            for (const e of valuesOnly) assert.strictEqual(e.key, undefined)
+
+            const neither = yield* collect(db.scan({ keys: false, values: false, limit: 3 }))
+            expectTypeOf(neither).toEqualTypeOf<Array<Entry<undefined, undefined>>>()
+            deepStrictEqual(neither, [{ key: undefined, value: undefined }, { key: undefined, value: undefined }, { key: undefined, value: undefined }])
+
+            // Flags known only at run time: either side may be absent, in the type.
+            const flags: ScanOptions = { keys: keysOnly.length < 0 }
+            const unknown = yield* collect(db.scan(flags))
+            expectTypeOf(unknown).toEqualTypeOf<Array<Entry<Uint8Array | undefined, Uint8Array | undefined>>>()
+            for (const e of unknown) assert.isTrue(e.key === undefined && e.value instanceof Uint8Array)
+
+            // A cursor the same way.
+            yield* Effect.scoped(
+              Effect.gen(function* () {
+                const c = yield* db.cursor({ keys: false, gte: key(5) })
+                const entries = yield* c.next(2)
+                expectTypeOf(entries).toEqualTypeOf<Array<Entry<undefined, Uint8Array>>>()
+                deepStrictEqual(entries.map((e) => [e.key, text(e.value)]), [[undefined, "v5"], [undefined, "v6"]])
+                yield* c.seek(key(5))
+                deepStrictEqual((yield* c.next(1)).map((e) => [e.key, text(e.value)]), [[undefined, "v5"]])
+              })
+            )
           })
         )
       }).pipe(Effect.provide(layer))
@@ -180,14 +234,14 @@ export const readApiSuite = (
               deepStrictEqual(t(key(150)), Either.right("later"))
             }))
             const bad = db.getSync(42 as unknown as string)
-            assert.isTrue(Either.isLeft(bad) && bad.left._tag === "InvalidArgument")
+            assert.isTrue(Either.isLeft(bad) && bad.left._tag === "stratadb/InvalidArgument")
           })
         )
         // Reopened: no table is open yet, so getSync must open one itself.
         const db = yield* Db.make(small(dir))
         const fromTable = db.getSync(key(100))
         if (syncReads) deepStrictEqual(Either.map(fromTable, textOf), Either.right("v100"))
-        else assert.isTrue(Either.isLeft(fromTable) && fromTable.left._tag === "NotSupported", String(fromTable))
+        else assert.isTrue(Either.isLeft(fromTable) && fromTable.left._tag === "stratadb/NotSupported", String(fromTable))
         // The async read opens it; getSync then finds it open.
         deepStrictEqual(textOf(yield* db.get(key(100))), "v100")
         deepStrictEqual(Either.map(db.getSync(key(100)), textOf), Either.right("v100"))
@@ -205,7 +259,7 @@ export const readApiSuite = (
             assert.isFalse(yield* db.has(key(7)))
             assert.deepStrictEqual(yield* db.hasMany([key(1), key(7), "nope", key(49)]), [true, false, false, true])
             const bad = yield* Effect.either(db.hasMany("x" as unknown as Array<string>))
-            assert.isTrue(Either.isLeft(bad) && bad.left._tag === "InvalidArgument")
+            assert.isTrue(Either.isLeft(bad) && bad.left._tag === "stratadb/InvalidArgument")
           })
         )
       }).pipe(Effect.provide(layer))
@@ -224,7 +278,7 @@ export const readApiSuite = (
             ])
             assert.deepStrictEqual(entriesText(yield* Effect.scoped(Effect.flatMap(db.cursor(), (c) => c.next(10)))), ["a=1", "c=3"])
             const bad = yield* Effect.either(db.write([{ kind: "put", key: "d", value: "4" }, { kind: "put", key: 42 as unknown as string, value: "x" }]))
-            assert.isTrue(Either.isLeft(bad) && bad.left._tag === "InvalidArgument")
+            assert.isTrue(Either.isLeft(bad) && bad.left._tag === "stratadb/InvalidArgument")
             assert.isFalse(yield* db.has("d"))
           })
         )
@@ -252,7 +306,7 @@ export const readApiSuite = (
             assert.strictEqual(yield* count, 0)
             assert.isTrue(yield* db.has("other"))
             const bad = yield* Effect.either(db.deleteRange({ gt: "a", gte: "b" }))
-            assert.isTrue(Either.isLeft(bad) && bad.left._tag === "InvalidArgument" && bad.left.method === "deleteRange")
+            assert.isTrue(Either.isLeft(bad) && bad.left._tag === "stratadb/InvalidArgument" && bad.left.method === "deleteRange")
             yield* db.deleteRange()
             assert.isFalse(yield* db.has("other"))
           })
@@ -301,11 +355,11 @@ export const readApiSuite = (
         const dir = yield* directory
         const fresh = `${dir}/fresh`
         const missing = yield* Effect.either(Db.make({ directory: fresh, createIfMissing: false }))
-        assert.isTrue(Either.isLeft(missing) && missing.left._tag === "InvalidArgument" && missing.left.method === "open")
+        assert.isTrue(Either.isLeft(missing) && missing.left._tag === "stratadb/InvalidArgument" && missing.left.method === "open")
         assert.isFalse(yield* (yield* FileSystem).exists(fresh), "a refused open created the directory")
         yield* withDb({ directory: fresh }, (db) => db.put("a", "1"))
         const exists = yield* Effect.either(withDb({ directory: fresh, errorIfExists: true }, () => Effect.void))
-        assert.isTrue(Either.isLeft(exists) && exists.left._tag === "InvalidArgument")
+        assert.isTrue(Either.isLeft(exists) && exists.left._tag === "stratadb/InvalidArgument")
         yield* withDb({ directory: fresh, createIfMissing: false }, (db) =>
           Effect.map(db.get("a"), (v) => deepStrictEqual(textOf(v), "1"))
         )

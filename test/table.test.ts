@@ -4,13 +4,17 @@ import { Effect, Exit } from "effect"
 import { Corruption } from "../src/errors.js"
 import { compareInternal, KIND_DELETE, KIND_PUT, type Kind, MAX_SEQUENCE } from "../src/internal/key/internalKey.js"
 import type { InternalIterator } from "../src/internal/iter/internalIterator.js"
+import { Block } from "../src/internal/table/block.js"
 import { BlockCache } from "../src/internal/table/blockCache.js"
 import { TableBuilder, type TableBuilderOptions } from "../src/internal/table/tableBuilder.js"
 import { sealBlock } from "../src/internal/table/blockTrailer.js"
 import { encodeProperties } from "../src/internal/table/properties.js"
 import { maskedCrc32 } from "../src/internal/table/tableCoding.js"
 import { FOOTER_SIZE } from "../src/internal/table/tableFormat.js"
-import { BLOCK_NOT_CACHED, openTable, type TableCounters, type TableReader } from "../src/internal/table/tableReader.js"
+import { mayContain } from "../src/internal/table/bloom.js"
+import { toFileMeta } from "../src/internal/table/properties.js"
+import { isTableError, type TableError, type TableFile } from "../src/internal/table/tableFile.js"
+import { type Found, openTable, type TableCounters, TableReader, TOMBSTONE } from "../src/internal/table/tableReader.js"
 
 interface Entry {
   readonly key: string
@@ -82,23 +86,49 @@ interface Opened {
   readonly reads: { count: number }
 }
 
+const newCounters = (): TableCounters => ({ bloomChecks: 0, bloomNegatives: 0, blockReads: 0, blockSearches: 0 })
+
+/** `openTable`'s answer (now, or an effect) as an effect. */
+const opened = (x: TableReader | TableError | Effect.Effect<TableReader, TableError>): Effect.Effect<TableReader, TableError> =>
+  x instanceof TableReader ? Effect.succeed(x) : isTableError(x) ? Effect.fail(x) : x
+
+/** True when a lookup's answer is the effect that must read its block. */
+const isPending = (found: Found | TableError | Effect.Effect<Found, TableError>): found is Effect.Effect<Found, TableError> =>
+  Effect.isEffect(found) && !isTableError(found)
+
+/** A finding as the entry it stands for (the value copied: it may be a view of a reused buffer). */
+const entryOf = (found: Found): { readonly kind: Kind; readonly value: Uint8Array } | undefined =>
+  found === undefined
+    ? undefined
+    : found === TOMBSTONE
+    ? { kind: KIND_DELETE, value: new Uint8Array(0) }
+    : { kind: KIND_PUT, value: Buffer.from(found) }
+
+/** `reader.get` as an effect, whether it answers now or must read its block. */
+const getEntry = (reader: TableReader, key: string, seq: number) => {
+  const found = reader.get(key, seq)
+  if (isTableError(found)) return Effect.fail(found)
+  return isPending(found) ? Effect.map(found, entryOf) : Effect.succeed(entryOf(found))
+}
+
+/** A table over `bytes` read with effects only (the reads counted). */
 const open = (bytes: Uint8Array, cacheBytes = 64 * 1024 * 1024, fileName = "000007.sst") =>
   Effect.gen(function* () {
     const cache = new BlockCache(cacheBytes)
-    const counters: TableCounters = { bloomChecks: 0, bloomNegatives: 0, blockReads: 0, blockSearches: 0 }
+    const counters = newCounters()
     const reads = { count: 0 }
-    const reader = yield* openTable({
-      fileNumber: 7,
-      fileName,
-      fileSize: bytes.length,
+    const file: TableFile = {
+      number: 7,
+      name: fileName,
+      size: bytes.length,
       readAt: (offset, length) =>
         Effect.sync(() => {
           reads.count++
           return bytes.subarray(offset, offset + length)
         }),
-      cache,
-      counters
-    })
+      readAtSync: undefined
+    }
+    const reader = yield* opened(openTable(file, cache, counters))
     return { reader, cache, counters, reads } satisfies Opened
   })
 
@@ -224,7 +254,7 @@ const checkGets = (reader: TableReader, entries: ReadonlyArray<Entry>) =>
       for (const v of versions) seqs.push(v.seq, v.seq - 1, v.seq + 1)
       for (const seq of seqs) {
         const expected = modelGet(byKey, key, seq)
-        const got = yield* reader.get(key, seq)
+        const got = yield* getEntry(reader, key, seq)
         if (expected !== undefined) found++
         const same =
           expected === undefined
@@ -260,7 +290,7 @@ describe("table", () => {
           assert.strictEqual(p.rawValueBytes, entries.reduce((s, e) => s + e.value.length, 0))
           assert.strictEqual(builder.fileSize, bytes.length)
           assert.strictEqual(builder.entries, entries.length)
-          assert.deepStrictEqual(reader.fileMeta(), builder.fileMeta(7))
+          assert.deepStrictEqual(toFileMeta(reader.properties, 7, bytes.length), builder.fileMeta(7))
           assert.deepStrictEqual(builder.fileMeta(7), {
             number: 7,
             size: bytes.length,
@@ -273,13 +303,13 @@ describe("table", () => {
             minSeq: p.minSeq,
             maxSeq: p.maxSeq
           })
-          assert.strictEqual(reader.blockCount, p.dataBlocks)
-          if (n > 1) assert.isAbove(reader.blockCount, 1)
+          assert.strictEqual(reader.index.length, p.dataBlocks)
+          if (n > 1) assert.isAbove(reader.index.length, 1)
           if (n > 1) {
             // Some index separators are shortened: they are not keys of the table.
             const present = new Set(entries.map((e) => e.key))
             assert.isTrue(reader.index.keys.some((k) => !present.has(k)))
-            assert.strictEqual(reader.index.keys[reader.blockCount - 1], entries[entries.length - 1]!.key)
+            assert.strictEqual(reader.index.keys[reader.index.length - 1], entries[entries.length - 1]!.key)
           }
         })
       )
@@ -292,11 +322,11 @@ describe("table", () => {
           const absent = Math.min(2000, entries.length + 1)
           for (let i = 0; i < absent; i++) {
             const key = userKey(i) + "~" // sorts between present keys
-            assert.isUndefined(yield* reader.get(key, MAX_SEQUENCE), key)
-            assert.isUndefined(yield* reader.get(`user:${String(2 * i + 1).padStart(7, "0")}`, MAX_SEQUENCE))
+            assert.isUndefined(yield* getEntry(reader, key, MAX_SEQUENCE), key)
+            assert.isUndefined(yield* getEntry(reader, `user:${String(2 * i + 1).padStart(7, "0")}`, MAX_SEQUENCE))
           }
-          assert.isUndefined(yield* reader.get("", MAX_SEQUENCE))
-          assert.isUndefined(yield* reader.get("zzz", MAX_SEQUENCE))
+          assert.isUndefined(yield* getEntry(reader, "", MAX_SEQUENCE))
+          assert.isUndefined(yield* getEntry(reader, "zzz", MAX_SEQUENCE))
           assert.isAbove(counters.bloomNegatives, absent) // most absent keys stop at the filter
           assert.isAtMost(counters.bloomNegatives, counters.bloomChecks)
         })
@@ -338,7 +368,7 @@ describe("table", () => {
           assert.deepStrictEqual(forward, yield* scanForward(warm.reader.iterator()))
           assert.deepStrictEqual(yield* scanBackward(cold.reader.iterator()), yield* scanBackward(warm.reader.iterator()))
           assert.strictEqual(cold.cache.usage, 0)
-          assert.isAtLeast(cold.counters.blockReads, 2 * cold.reader.blockCount)
+          assert.isAtLeast(cold.counters.blockReads, 2 * cold.reader.index.length)
           yield* checkSeeks(cold.reader, entries, n === 1 ? 20 : 150, 12)
           // Gets through a 0-byte cache read the block each time.
           assert.strictEqual(yield* checkGets(cold.reader, entries.slice(0, 200)), yield* checkGets(warm.reader, entries.slice(0, 200)))
@@ -352,23 +382,47 @@ describe("table", () => {
       const entries = makeEntries(2000, 5)
       const { reader, reads, cache } = yield* open(buildTable(entries).bytes)
       const e = entries[1234]!
-      assert.strictEqual(reader.getCached(e.key, MAX_SEQUENCE), BLOCK_NOT_CACHED)
       const before = reads.count
-      const first = yield* reader.get(e.key, MAX_SEQUENCE)
+      // Not cached, and no synchronous read: the lookup answers with the effect reading the block.
+      const pending = reader.get(e.key, MAX_SEQUENCE)
+      if (!isPending(pending)) return assert.fail("expected the lookup to wait for its block")
+      assert.strictEqual(reads.count, before)
+      const first = entryOf(yield* pending)
       assert.strictEqual(reads.count, before + 1)
+      const want = modelGet(groupByKey(entries), e.key, MAX_SEQUENCE)!
+      assert.deepStrictEqual(first, entryOf(want.kind === KIND_PUT ? want.value : TOMBSTONE))
+      // Cached now: the answer comes at once, without I/O.
       const hits = cache.hits
-      const second = yield* reader.get(e.key, MAX_SEQUENCE)
+      const second = reader.get(e.key, MAX_SEQUENCE)
+      assert.isFalse(isPending(second))
       assert.strictEqual(reads.count, before + 1)
       assert.strictEqual(cache.hits, hits + 1)
-      assert.deepStrictEqual(second, first)
-      const sync = reader.getCached(e.key, MAX_SEQUENCE)
-      assert.notStrictEqual(sync, BLOCK_NOT_CACHED)
-      assert.deepStrictEqual(sync, first)
+      assert.deepStrictEqual(entryOf(second as Found), first)
       // An iterator over cached blocks never goes pending.
       const it = reader.iterator()
       it.seek(e.key, MAX_SEQUENCE)
       assert.isFalse(it.pending())
       assert.strictEqual(it.key(), e.key)
+    })
+  )
+
+  it.effect("with effectful reads too, an iterator that does not fill the cache caches nothing, and point reads cache only what the cache admits", () =>
+    Effect.gen(function* () {
+      const entries = makeEntries(3000, 13)
+      const { bytes } = buildTable(entries)
+      const { reader, cache } = yield* open(bytes)
+      const forward = yield* scanForward(reader.iterator(false))
+      assert.strictEqual(forward.length, entries.length)
+      assert.strictEqual(cache.entries, 0)
+      // Full (a block the size of the whole cache): a point read's block is cached on its second miss.
+      const full = yield* open(bytes, 16 * 1024)
+      full.cache.set(99, 0, new Block(Buffer.alloc(4), 0, 0), 16 * 1024)
+      const e = entries[1000]!
+      const offset = full.reader.index.offsets[full.reader.index.find(e.key, MAX_SEQUENCE)]!
+      const first = yield* getEntry(full.reader, e.key, MAX_SEQUENCE)
+      assert.isFalse(full.cache.has(7, offset))
+      assert.deepStrictEqual(yield* getEntry(full.reader, e.key, MAX_SEQUENCE), first)
+      assert.isTrue(full.cache.has(7, offset))
     })
   )
 
@@ -404,8 +458,8 @@ describe("table", () => {
       const bytes = Buffer.concat(builder.finish())
       const { reader } = yield* open(bytes)
       assert.strictEqual(reader.properties.entries, 0)
-      assert.strictEqual(reader.blockCount, 0)
-      assert.isUndefined(yield* reader.get("a", MAX_SEQUENCE))
+      assert.strictEqual(reader.index.length, 0)
+      assert.isUndefined(yield* getEntry(reader, "a", MAX_SEQUENCE))
       assert.deepStrictEqual(yield* scanForward(reader.iterator()), [])
       assert.deepStrictEqual(yield* scanBackward(reader.iterator()), [])
       const it = reader.iterator()
@@ -419,7 +473,7 @@ describe("table", () => {
       const entries = makeEntries(3000, 8)
       const { counters, reader } = yield* open(buildTable(entries, { ...options, bitsPerKey: 0 }).bytes)
       assert.strictEqual(reader.filter.length, 0)
-      assert.isTrue(reader.mayContain("absent"))
+      assert.isTrue(mayContain(reader.filter, "absent"))
       yield* checkGets(reader, entries)
       assert.strictEqual(counters.bloomChecks, 0)
     })
@@ -445,7 +499,7 @@ describe("table", () => {
     it.effect("a flipped byte in a data block fails reads of that block, and no read returns a wrong value", () =>
       Effect.gen(function* () {
         const { reader } = yield* open(bytes)
-        const blocks = reader.blockCount
+        const blocks = reader.index.length
         const next = rng(10)
         const byKey = groupByKey(entries)
         for (let trial = 0; trial < 12; trial++) {
@@ -459,7 +513,7 @@ describe("table", () => {
           // Every get is either right or a Corruption.
           let failures = 0
           for (const [key, versions] of byKey) {
-            const exit = yield* Effect.exit(bad.reader.get(key, versions[0]!.seq))
+            const exit = yield* Effect.exit(getEntry(bad.reader, key, versions[0]!.seq))
             if (Exit.isSuccess(exit)) {
               assert.isTrue(Buffer.from(exit.value!.value).equals(Buffer.from(versions[0]!.value)), key)
             } else {
@@ -534,47 +588,68 @@ describe("table", () => {
 describe("table with a synchronous positional read", () => {
   const entries = makeEntries(5000, 3)
   const { bytes } = buildTable(entries)
-  const openSync = (cacheBytes: number) =>
-    openTable({
-      fileNumber: 9,
-      fileName: "000009.sst",
-      fileSize: bytes.length,
+  const openSync = (cache: BlockCache) => {
+    const file: TableFile = {
+      number: 9,
+      name: "000009.sst",
+      size: bytes.length,
       readAt: (offset, length) => Effect.succeed(bytes.slice(offset, offset + length)),
       readAtSync: (offset, length, into) => {
         const target = into === undefined ? new Uint8Array(length) : into.subarray(0, length)
         target.set(bytes.subarray(offset, offset + length))
         return target
-      },
-      cache: new BlockCache(cacheBytes)
-    })
+      }
+    }
+    const reader = openTable(file, cache, newCounters())
+    // A file that reads synchronously opens now.
+    assert.instanceOf(reader, TableReader)
+    return reader as TableReader
+  }
 
   it.effect("an iterator that does not fill the cache reads every entry and caches nothing", () =>
     Effect.gen(function* () {
-      const reader = yield* openSync(64 * 1024 * 1024)
+      const cache = new BlockCache(64 * 1024 * 1024)
+      const reader = openSync(cache)
       const it = reader.iterator(false)
       assert.isFalse(it.pending(), "synchronous reads never leave it pending")
       const forward = yield* scanForward(it)
       assert.deepStrictEqual(forward.map((e) => `${e.key}@${e.seq}`), entries.map((e) => `${e.key}@${e.seq}`))
-      assert.strictEqual((reader as unknown as { cache: BlockCache }).cache.entries, 0)
+      assert.strictEqual(cache.entries, 0)
       // A caching iterator over the same table does fill it.
       yield* scanForward(reader.iterator())
-      assert.isAbove((reader as unknown as { cache: BlockCache }).cache.entries, 0)
+      assert.isAbove(cache.entries, 0)
     })
   )
 
-  it.effect("point reads past a full cache read the right values through the scratch buffer", () =>
-    Effect.gen(function* () {
-      const reader = yield* openSync(8 * 1024)
-      const byKey = groupByKey(entries)
-      for (let i = 0; i < entries.length; i += 7) {
-        const e = entries[i]!
-        const want = modelGet(byKey, e.key, Number.MAX_SAFE_INTEGER)!
-        const got = reader.getSync(e.key, Number.MAX_SAFE_INTEGER)
-        assert.isTrue(got !== undefined && typeof got === "object" && "kind" in got, `key ${e.key}`)
-        const entry = got as { kind: number; value: Uint8Array }
-        assert.strictEqual(entry.kind, want.kind)
-        assert.isTrue(Buffer.from(entry.value).equals(Buffer.from(want.value)), `value of ${e.key}`)
-      }
-    })
-  )
+  it("point reads answer at once, past a full cache through the reused buffer, and cache a block on its second miss", () => {
+    const cache = new BlockCache(8 * 1024)
+    const reader = openSync(cache)
+    const byKey = groupByKey(entries)
+    for (let i = 0; i < entries.length; i += 7) {
+      const e = entries[i]!
+      const want = modelGet(byKey, e.key, Number.MAX_SAFE_INTEGER)!
+      const got = reader.get(e.key, Number.MAX_SAFE_INTEGER)
+      assert.isFalse(isPending(got) || isTableError(got), `key ${e.key}`)
+      assert.deepStrictEqual(entryOf(got as Found), entryOf(want.kind === KIND_PUT ? want.value : TOMBSTONE), `value of ${e.key}`)
+    }
+    assert.isAtMost(cache.usage, 8 * 1024)
+  })
+
+  it("a point read past a full cache caches a block on its second miss, a scan on its first", () => {
+    const cache = new BlockCache(8 * 1024)
+    const reader = openSync(cache)
+    const offsetOf = (key: string) => reader.index.offsets[reader.index.find(key, MAX_SEQUENCE)]!
+    const filler = () => cache.set(99, 0, new Block(Buffer.alloc(4), 0, 0), 8 * 1024)
+    filler()
+    const e = entries[entries.length - 1]!
+    const value = entryOf(reader.get(e.key, MAX_SEQUENCE) as Found)
+    assert.isFalse(cache.has(9, offsetOf(e.key)))
+    assert.deepStrictEqual(entryOf(reader.get(e.key, MAX_SEQUENCE) as Found), value)
+    assert.isTrue(cache.has(9, offsetOf(e.key)))
+    filler()
+    const it = reader.iterator()
+    it.seek(entries[0]!.key, MAX_SEQUENCE)
+    assert.isTrue(it.valid())
+    assert.isTrue(cache.has(9, offsetOf(entries[0]!.key)))
+  })
 })

@@ -10,7 +10,7 @@ import { Path } from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Either, Layer, Option, type Scope } from "effect"
 import * as Compactor from "../Compactor.js"
-import type { Bytes, DbService, DeleteRangeOptions, ReadOptions, Snapshot, WriteOptions } from "../Db.js"
+import type { Bytes, DbService, DeleteRangeOptions, ReadOptions, ScanOptions, Snapshot, WriteOptions } from "../Db.js"
 import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
 import * as Manifest from "../Manifest.js"
 import * as Memtable from "../Memtable.js"
@@ -27,6 +27,7 @@ import { acquireLock } from "./lock.js"
 import { makePointRead } from "./pointRead.js"
 import { recover } from "./recovery.js"
 import { makeScan } from "./scan.js"
+import * as Snapshots from "./snapshot.js"
 import { READ_OPTION_FIELDS, readOptions, reasonOf, resolveBatch, resolveBound, resolveDelete, resolveKey, resolvePut, resolveWriteOptions } from "./validate.js"
 import { levelBytes } from "./version/version.js"
 import type { ResolvedOp } from "./wal/batchCodec.js"
@@ -80,23 +81,19 @@ export const makeDb = (
     const yieldingTo = <A, E>(effect: Effect.Effect<A, E>, entries = 1): Effect.Effect<A, E> =>
       state.yieldDue(entries) ? Effect.zipRight(yieldToEventLoop, effect) : effect
 
-    /** The sequence a read sees: `options.snapshot`'s (read once, guarded), else the latest. */
-    /** The sequence of the snapshot the options give, undefined for none (the latest), or why not. */
+    /** This open database's identity: the snapshots it makes belong to it (`snapshot.ts`). */
+    const self: object = {}
+
+    /** The sequence of the snapshot the options give (read once, guarded), undefined for none (the latest), or why not. */
     const readSnapshot = (method: string, options: ReadOptions | undefined): number | undefined | InvalidArgument => {
       const o = readOptions(method, options, READ_OPTION_FIELDS)
       if (o instanceof InvalidArgument) return o
-      const snapshot = o.snapshot
-      if (snapshot === undefined) return undefined
-      let sequence: unknown
-      try {
-        sequence = typeof snapshot === "object" && snapshot !== null ? (snapshot as { sequence?: unknown }).sequence : undefined
-      } catch {
-        sequence = undefined
+      if (o.snapshot === undefined) return undefined
+      const sequence = Snapshots.sequenceOf(self, o.snapshot)
+      if (sequence === "foreign") {
+        return new InvalidArgument({ method, description: "options.snapshot is not a snapshot of this database" })
       }
-      if (typeof sequence !== "number") {
-        return new InvalidArgument({ method, description: "options.snapshot must be a snapshot of this database" })
-      }
-      if (!state.snapshots.has(sequence)) {
+      if (sequence === "released") {
         return new InvalidArgument({ method, description: "the snapshot was released" })
       }
       return sequence
@@ -203,9 +200,9 @@ export const makeDb = (
         if (state.closed) return closed("snapshot")
         const sequence = state.visibleSequence
         state.pinSequence(sequence)
-        return Effect.succeed<Snapshot>({ sequence })
+        return Effect.succeed(Snapshots.make(self, sequence))
       }),
-      (s) => Effect.sync(() => state.unpinSequence(s.sequence))
+      (s) => Effect.sync(() => state.unpinSequence(Snapshots.release(s)))
     )
 
     /** Waits until every memtable frozen so far is in a table. */
@@ -293,7 +290,7 @@ export const makeDb = (
         if (o instanceof InvalidArgument) return Effect.fail(o)
         const w = resolveWriteOptions("deleteRange", o.sync === undefined ? undefined : { sync: o.sync })
         if (w instanceof InvalidArgument) return Effect.fail(w)
-        const range: Record<string, unknown> = { keys: true, values: false }
+        const range: Record<string, unknown> = {}
         for (const f of ["gt", "gte", "lt", "lte", "prefix", "reverse", "limit"] as const) if (o[f] !== undefined) range[f] = o[f]
         const written = new Set<string>()
         return Effect.scoped(
@@ -302,7 +299,7 @@ export const makeDb = (
               Effect.sync(() => state.writtenKeyWatchers.add(written)),
               () => Effect.sync(() => state.writtenKeyWatchers.delete(written))
             )
-            const c = yield* cursor(range as DeleteRangeOptions)
+            const c = yield* cursor({ ...(range as ScanOptions), keys: true, values: false })
             for (;;) {
               const entries = yield* c.next(DELETE_RANGE_CHUNK)
               if (entries.length === 0) break

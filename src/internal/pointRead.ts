@@ -1,29 +1,50 @@
 /**
- * Point reads: memtable, immutable memtables (newest first), then the tables of the version the
- * read pins: L0 newest first (ranges overlap), then at most one table per deeper level (binary
- * search on key ranges). Tables are skipped by key range and, inside the store, by bloom filter.
+ * Point reads, LevelDB's `Version::Get`: the memtable, the immutable memtables (newest first),
+ * then one loop over the tables of the current version that may hold the key (`candidateTables`:
+ * L0 newest first, as their ranges overlap, then at most one table per deeper level). Each table
+ * is asked through the table cache (`SstableStore.acquire`, which pins it) and the table's own
+ * lookup (`TableReader.get`: bloom filter, index, one block through the block fetch).
+ *
+ * `get` and `getSync` share that loop (`search`). It runs synchronously while the tables it asks
+ * are open (or open synchronously) and their blocks cached (or read synchronously), and stops at
+ * the first table that must wait for I/O. `getSync` then fails `NotSupported`; `get` continues as
+ * an effect that pins the version until it completes, waits for that table, and resumes the loop.
+ *
  * `tableReads` counts the tables a read searched: those neither range, filter nor index ruled out.
  */
-import { isPlatformError, type PlatformError } from "@effect/platform/Error"
+import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option } from "effect"
-import { Corruption, type DbError, NotSupported } from "../errors.js"
+import { type Corruption, type DbError, NotSupported } from "../errors.js"
 import type { Manifest } from "../Manifest.js"
 import type { Memtable } from "../Memtable.js"
 import type { SstableStore } from "../SstableStore.js"
 import type { DbState } from "./dbState.js"
 import { KIND_PUT } from "./key/internalKey.js"
-import { BLOCK_NOT_CACHED, type TableEntry, type TableReader } from "./table/tableReader.js"
+import { CachedTable } from "./table/tableCache.js"
+import { isTableError, type TableError } from "./table/tableFile.js"
+import { type Found, TOMBSTONE, type TableReader } from "./table/tableReader.js"
 import type { FileMeta } from "./version/fileMeta.js"
 import type { Version } from "./version/version.js"
 
-const NONE = Effect.succeed(Option.none<Uint8Array>())
+type Answer = Option.Option<Uint8Array>
 
-/** A copy, so the caller can never write into the engine's buffers. */
-const copyOut = (value: Uint8Array): Option.Option<Uint8Array> => Option.some(new Uint8Array(value))
+const ABSENT: Answer = Option.none()
+const SUCCEED_ABSENT: Effect.Effect<Answer> = Effect.succeed(ABSENT)
 
-/** A table's entry as the read's answer (a copy); undefined when the table has none for the key. */
-const answerOf = (found: TableEntry | undefined): Option.Option<Uint8Array> | undefined =>
-  found === undefined ? undefined : found.kind === KIND_PUT ? copyOut(found.value) : Option.none()
+/** `search` stopped at a table that must wait for I/O. */
+const WAIT: unique symbol = Symbol("WAIT")
+
+/** A copy, so the caller can never write into the engine's buffers (nor see a reused one change). */
+const copyOut = (value: Uint8Array): Answer => Option.some(new Uint8Array(value))
+
+/** A table's finding as the read's answer; undefined when the table has no version of the key. */
+const answerOf = (found: Found): Answer | undefined =>
+  found === undefined ? undefined : found === TOMBSTONE ? ABSENT : copyOut(found)
+
+const notSynchronous = new NotSupported({
+  method: "getSync",
+  description: "the file system cannot open or read tables synchronously (use NodeSyncFileSystem or MemoryFileSystem, or get)"
+})
 
 /** The tables that may hold `key`, in the order a read must consult them. */
 export const candidateTables = (version: Version, key: string): Array<FileMeta> => {
@@ -52,117 +73,172 @@ export const makePointRead = (deps: {
   const { state, memtable, manifest, store } = deps
   const counters = store.counters
 
-  /**
-   * `getSync` on one table, counting the table as read when the lookup searched one of its data
-   * blocks: not when the bloom filter or the index ruled it out (synchronous, so the counter's
-   * change is this lookup's alone).
+  /*
+   * Where `search` stopped when it answers WAIT, read by its caller in the same synchronous step:
+   * the table's position in the candidates and, when the table is open and its block must be read,
+   * the reader asked and the effect reading the block (else both undefined: the table must open).
    */
-  const lookup = (reader: TableReader, key: string, seq: number) => {
+  let stoppedAt = 0
+  let stoppedReader: TableReader | undefined = undefined
+  let stoppedRead: Effect.Effect<Found, TableError> | undefined = undefined
+
+  /**
+   * One open table's answer: the answer, undefined (no version of the key here), a failure, or
+   * the effect reading the block the key would be in. Counts the table as read when its lookup
+   * searched a block, or is about to (the filter and the index let it through).
+   */
+  const ask = (reader: TableReader, key: string, seq: number): Answer | undefined | TableError | Effect.Effect<Found, TableError> => {
     const searched = counters.blockSearches
-    const found = reader.getSync(key, seq)
-    state.tableReads += counters.blockSearches - searched
+    const found = reader.get(key, seq)
+    if (found === undefined) {
+      state.tableReads += counters.blockSearches - searched
+      return undefined
+    }
+    if (found instanceof Uint8Array) {
+      state.tableReads++
+      return copyOut(found)
+    }
+    if (found === TOMBSTONE) {
+      state.tableReads++
+      return ABSENT
+    }
+    if (isTableError(found)) return found
+    state.tableReads++
     return found
   }
 
-  /** Reads the block a lookup found missing from the cache: the filter passed, so the table is read. */
-  const fromDisk = (reader: TableReader, key: string, seq: number) => {
-    state.tableReads++
-    return Effect.map(reader.getFromDisk(key, seq), answerOf)
+  /**
+   * The loop over the candidate tables from `from`, synchronous: the answer, a failure, or WAIT
+   * (see `stoppedAt`). Each table is pinned while it is asked; a table that must wait is released
+   * before the loop stops, and pinned again by `settle` inside the effect that waits for it.
+   */
+  const search = (tables: ReadonlyArray<FileMeta>, from: number, key: string, seq: number): Answer | TableError | typeof WAIT => {
+    for (let i = from; i < tables.length; i++) {
+      const table = store.acquire(tables[i]!)
+      if (!(table instanceof CachedTable)) {
+        if (isTableError(table)) return table
+        stoppedAt = i
+        stoppedReader = undefined
+        stoppedRead = undefined
+        return WAIT
+      }
+      const answer = ask(table.reader, key, seq)
+      store.release(table)
+      if (answer === undefined) continue
+      // An Option is an Effect too: tested first.
+      if (Option.isOption(answer) || isTableError(answer)) return answer
+      stoppedAt = i
+      stoppedReader = table.reader
+      stoppedRead = answer
+      return WAIT
+    }
+    return ABSENT
   }
 
   /**
-   * One table's answer, its reader pinned while the read waits for I/O. `pastFilter`: a lookup
-   * already passed the filter and found the block missing from the cache.
+   * Table `meta` with I/O, pinned (opened first if it must be) until its answer is in. `reader`
+   * and `read`: `search` asked that reader already and stopped at its block read, which is used
+   * if the cache still holds the same reader (else the table is asked again).
    */
-  const fromTable = (
+  const settle = (
     meta: FileMeta,
+    reader: TableReader | undefined,
+    read: Effect.Effect<Found, TableError> | undefined,
     key: string,
-    seq: number,
-    pastFilter: boolean
-  ): Effect.Effect<Option.Option<Uint8Array> | undefined, Corruption | PlatformError> =>
-    store.withReader(meta, (reader) => {
-      if (pastFilter) return fromDisk(reader, key, seq)
-      const found = lookup(reader, key, seq)
-      if (found instanceof Corruption || isPlatformError(found)) return Effect.fail(found)
-      return found === BLOCK_NOT_CACHED ? fromDisk(reader, key, seq) : Effect.succeed(answerOf(found))
-    })
+    seq: number
+  ): Effect.Effect<Answer | undefined, TableError> =>
+    Effect.acquireUseRelease(
+      Effect.suspend(() => {
+        const table = store.acquire(meta)
+        if (table instanceof CachedTable) return Effect.succeed(table)
+        return isTableError(table) ? Effect.fail(table) : table
+      }),
+      (table): Effect.Effect<Answer | undefined, TableError> => {
+        if (table.reader === reader) return Effect.map(read!, answerOf)
+        const answer = ask(table.reader, key, seq)
+        if (answer === undefined || Option.isOption(answer)) return Effect.succeed(answer)
+        return isTableError(answer) ? Effect.fail(answer) : Effect.map(answer, answerOf)
+      },
+      (table) => Effect.sync(() => store.release(table))
+    )
 
-  const fromTables = (
+  /** Settles the table `search` stopped at, then searches on from the next, until an answer. */
+  const continueFrom = (
     tables: ReadonlyArray<FileMeta>,
     i: number,
+    reader: TableReader | undefined,
+    read: Effect.Effect<Found, TableError> | undefined,
     key: string,
-    seq: number,
-    pastFilter: boolean
-  ): Effect.Effect<Option.Option<Uint8Array>, Corruption | PlatformError> => {
-    if (i >= tables.length) return NONE
-    return Effect.flatMap(fromTable(tables[i]!, key, seq, pastFilter), (answer) =>
-      answer === undefined ? fromTables(tables, i + 1, key, seq, false) : Effect.succeed(answer)
+    seq: number
+  ): Effect.Effect<Answer, TableError> =>
+    Effect.flatMap(settle(tables[i]!, reader, read, key, seq), (answer) => {
+      if (answer !== undefined) return Effect.succeed(answer)
+      const next = search(tables, i + 1, key, seq)
+      if (next !== WAIT) return Option.isOption(next) ? Effect.succeed(next) : Effect.fail(next)
+      const stopped = takeStopped()
+      return continueFrom(tables, stopped.at, stopped.reader, stopped.read, key, seq)
+    })
+
+  /** What `search` left in `stopped*`, cleared so that nothing is retained after the read. */
+  const takeStopped = () => {
+    const stopped = { at: stoppedAt, reader: stoppedReader, read: stoppedRead }
+    stoppedReader = undefined
+    stoppedRead = undefined
+    return stopped
+  }
+
+  /** `read` but for its count. */
+  const find = (key: string, snapshot: number | undefined): Effect.Effect<Answer, Corruption | PlatformError> => {
+    const seq = snapshot ?? state.visibleSequence
+    const entry = memtable.get(key, seq)
+    if (entry !== undefined) return entry.kind === KIND_PUT ? Effect.succeed(copyOut(entry.value)) : SUCCEED_ABSENT
+    const version = manifest.current()
+    const tables = candidateTables(version, key)
+    const answer = search(tables, 0, key, seq)
+    if (answer !== WAIT) {
+      if (!Option.isOption(answer)) return Effect.fail(answer)
+      return Option.isNone(answer) ? SUCCEED_ABSENT : Effect.succeed(answer)
+    }
+    const stopped = takeStopped()
+    // The version is pinned inside the effect, uninterruptibly with the finalizer that releases
+    // it, so an interrupted read never leaves a version pinned.
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.suspend(() => {
+        // Other fibers may have run since the search above and installed another version (its
+        // compactions may have dropped versions older than the latest): start over.
+        if (manifest.current() !== version) return restore(Effect.suspend(() => find(key, snapshot)))
+        const pinned = manifest.acquire()
+        return Effect.ensuring(
+          restore(continueFrom(tables, stopped.at, stopped.reader, stopped.read, key, seq)),
+          Effect.sync(() => manifest.release(pinned))
+        )
+      })
     )
   }
 
   /**
    * The value of `key` visible at `snapshot` (a pinned sequence), or at the latest visible
-   * sequence when undefined. While tables are open and their blocks cached the whole read is
-   * synchronous; the first table that needs I/O continues as an effect that pins the version
-   * until it completes. The pin is taken inside that effect, uninterruptibly with the finalizer
-   * that releases it, so an interrupted read never leaves a version pinned.
+   * sequence when undefined. Synchronous until the first table that must wait for I/O.
    */
-  const read = (key: string, snapshot: number | undefined): Effect.Effect<Option.Option<Uint8Array>, Corruption | PlatformError> => {
+  const read = (key: string, snapshot: number | undefined): Effect.Effect<Answer, Corruption | PlatformError> => {
     state.gets++
-    const seq = snapshot ?? state.visibleSequence
-    const entry = memtable.get(key, seq)
-    if (entry !== undefined) return Effect.succeed(entry.kind === KIND_PUT ? copyOut(entry.value) : Option.none())
-    const version = manifest.current()
-    const tables = candidateTables(version, key)
-    for (let i = 0; i < tables.length; i++) {
-      const reader = store.openReader(tables[i]!.number)
-      const found = reader === undefined ? BLOCK_NOT_CACHED : lookup(reader, key, seq)
-      if (found instanceof Corruption || isPlatformError(found)) return Effect.fail(found)
-      if (found === BLOCK_NOT_CACHED) {
-        const from = i
-        const pastFilter = reader !== undefined
-        return Effect.uninterruptibleMask((restore) =>
-          Effect.suspend(() => {
-            // Other fibers may have run since the lookup above and installed another version
-            // (its compactions may have dropped versions older than the latest): start over.
-            if (manifest.current() !== version) return restore(Effect.suspend(() => read(key, snapshot)))
-            const pinned = manifest.acquire()
-            return Effect.ensuring(
-              restore(fromTables(tables, from, key, seq, pastFilter)),
-              Effect.sync(() => manifest.release(pinned))
-            )
-          })
-        )
-      }
-      if (found !== undefined) return Effect.succeed(answerOf(found)!)
-    }
-    return NONE
+    return find(key, snapshot)
   }
+
   /**
-   * `read` as one synchronous call (`Db.getSync`): tables not open are opened synchronously and
-   * blocks missing from the cache read synchronously. Nothing can run in between, so nothing is pinned.
+   * `read` as one synchronous call (`Db.getSync`): no effect runs, so nothing can happen between
+   * its steps and nothing stays pinned. `NotSupported` where a table would have to wait.
    */
-  const readSync = (key: string, snapshot: number | undefined): Option.Option<Uint8Array> | DbError => {
+  const readSync = (key: string, snapshot: number | undefined): Answer | DbError => {
     state.gets++
     const seq = snapshot ?? state.visibleSequence
     const entry = memtable.get(key, seq)
-    if (entry !== undefined) return entry.kind === KIND_PUT ? copyOut(entry.value) : Option.none()
-    const tables = candidateTables(manifest.current(), key)
-    for (let i = 0; i < tables.length; i++) {
-      const reader = store.openReaderSync(tables[i]!)
-      if (reader instanceof NotSupported || reader instanceof Corruption || isPlatformError(reader)) return reader
-      const found = lookup(reader, key, seq)
-      if (found instanceof Corruption || isPlatformError(found)) return found
-      if (found === BLOCK_NOT_CACHED) return blockNotSynchronous
-      if (found !== undefined) return answerOf(found)!
-    }
-    return Option.none()
+    if (entry !== undefined) return entry.kind === KIND_PUT ? copyOut(entry.value) : ABSENT
+    const answer = search(candidateTables(manifest.current(), key), 0, key, seq)
+    if (answer !== WAIT) return answer
+    takeStopped()
+    return notSynchronous
   }
 
   return { read, readSync }
 }
-
-const blockNotSynchronous = new NotSupported({
-  method: "getSync",
-  description: "the file system's handles cannot read synchronously (use NodeSyncFileSystem or MemoryFileSystem, or get)"
-})

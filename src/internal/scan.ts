@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer"
 import { Chunk, Effect, Option, type Scope, Stream } from "effect"
-import type { Bytes, Cursor, Entry, ScanOptions } from "../Db.js"
+import type { Bytes, Cursor, DbService, Entry, ScanOptions } from "../Db.js"
 import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
 import type { Manifest } from "../Manifest.js"
 import type { Memtable } from "../Memtable.js"
@@ -23,7 +23,9 @@ import { MemtableIterator } from "./memtable/memtableIterator.js"
 import type { Version } from "./version/version.js"
 
 const CHUNK = 256
-const EMPTY = new Uint8Array(0)
+
+/** An entry of a scan whose flags are not known statically; `DbService` types it by its options. */
+type AnyEntry = Entry<Uint8Array | undefined, Uint8Array | undefined>
 
 /** The smallest key greater than every key starting with `prefix`; undefined when there is none. */
 export const prefixSuccessor = (prefix: string): string | undefined => {
@@ -124,7 +126,7 @@ export const makeScan = (deps: {
    * Opens a cursor: validates, pins the sequence, the version and (as they open) the tables until
    * the scope closes. Synchronous: nothing here waits, so the point in time is the call's.
    */
-  const cursor = (options?: ScanOptions): Effect.Effect<Cursor, DbError, Scope.Scope> =>
+  const openCursor = (options?: ScanOptions): Effect.Effect<Cursor<AnyEntry>, DbError, Scope.Scope> =>
     Effect.gen(function* () {
       if (state.closed) return yield* new DbClosed({ method: "scan" })
       const scan = resolveScan(options)
@@ -149,15 +151,17 @@ export const makeScan = (deps: {
       /** A `next` is running (it may wait for a block): the iterators are not to be moved under it. */
       let busy = false
 
-      const fill = (max: number): Effect.Effect<Array<Entry>, DbError> =>
+      const fill = (max: number): Effect.Effect<Array<AnyEntry>, DbError> =>
         Effect.suspend(() => {
           const result = user.fill(keys, values, max)
           if (result === "pending") return Effect.zipRight(merged.load(), fill(max))
-          const out = new Array<Entry>(keys.length)
+          // A side the scan was told to leave out is `undefined`, not empty bytes: the empty key
+          // is a real key (`EntryOf` says the same in the types).
+          const out = new Array<AnyEntry>(keys.length)
           for (let i = 0; i < keys.length; i++) {
             out[i] = {
-              key: scan.keys ? Buffer.from(keys[i]!, "latin1") : EMPTY,
-              value: scan.values ? new Uint8Array(values[i]!) : EMPTY
+              key: scan.keys ? Buffer.from(keys[i]!, "latin1") : undefined,
+              value: scan.values ? new Uint8Array(values[i]!) : undefined
             }
           }
           keys.length = 0
@@ -165,7 +169,7 @@ export const makeScan = (deps: {
           return Effect.succeed(out)
         })
 
-      const next = (max: number): Effect.Effect<Array<Entry>, DbError> =>
+      const next = (max: number): Effect.Effect<Array<AnyEntry>, DbError> =>
         Effect.suspend(() => {
           // Closing the database closed the tables under this cursor.
           if (state.closed) return Effect.fail(new DbClosed({ method: "scan" }))
@@ -190,14 +194,14 @@ export const makeScan = (deps: {
           return Effect.void
         })
 
-      return { next, seek } satisfies Cursor
+      return { next, seek } satisfies Cursor<AnyEntry>
     })
 
   /** A scan: the cursor read to its end in chunks of `CHUNK`. */
-  const scan = (options?: ScanOptions): Stream.Stream<Entry, DbError> =>
+  const scanAny = (options?: ScanOptions): Stream.Stream<AnyEntry, DbError> =>
     Stream.unwrapScoped(
-      Effect.map(cursor(options), (c) => {
-        const pull: Effect.Effect<Chunk.Chunk<Entry>, Option.Option<DbError>> = Effect.mapBoth(c.next(CHUNK), {
+      Effect.map(openCursor(options), (c) => {
+        const pull: Effect.Effect<Chunk.Chunk<AnyEntry>, Option.Option<DbError>> = Effect.mapBoth(c.next(CHUNK), {
           onFailure: Option.some,
           onSuccess: (entries) => entries
         }).pipe(
@@ -209,5 +213,6 @@ export const makeScan = (deps: {
       })
     )
 
-  return { cursor, scan }
+  // The entries are what `EntryOf<O>` says: a side is left out exactly when its flag is `false`.
+  return { cursor: openCursor as DbService["cursor"], scan: scanAny as DbService["scan"] }
 }

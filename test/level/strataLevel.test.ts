@@ -201,7 +201,7 @@ describe("StrataLevel", () => {
       // The tables are not open yet: a synchronous read cannot open them on this file system.
       const error = thrown(() => db.getSync(keyOf(7)))
       expect(error.code).toBe("LEVEL_NOT_SUPPORTED")
-      expect(error.cause?._tag).toBe("NotSupported")
+      expect(error.cause?._tag).toBe("stratadb/NotSupported")
 
       // get falls back to an asynchronous read at a snapshot pinned at the call.
       const pending = db.get(keyOf(7))
@@ -233,7 +233,7 @@ describe("StrataLevel", () => {
         const error = await rejection(second.open())
         expect(error.code).toBe("LEVEL_DATABASE_NOT_OPEN")
         expect(error.cause?.code).toBe("LEVEL_LOCKED")
-        expect(error.cause?.cause?._tag).toBe("DbLocked")
+        expect(error.cause?.cause?._tag).toBe("stratadb/DbLocked")
         await second.close()
       })
       // Closing released the lock.
@@ -246,7 +246,7 @@ describe("StrataLevel", () => {
       const error = await rejection(missing.open())
       expect(error.code).toBe("LEVEL_DATABASE_NOT_OPEN")
       expect(error.cause?.message).toMatch(/does not exist/)
-      expect(error.cause?.cause?._tag).toBe("InvalidArgument")
+      expect(error.cause?.cause?._tag).toBe("stratadb/InvalidArgument")
       await missing.close()
 
       await withDb({ location }, async () => undefined)
@@ -262,7 +262,7 @@ describe("StrataLevel", () => {
       const error = await rejection(db.open())
       expect(error.code).toBe("LEVEL_DATABASE_NOT_OPEN")
       expect(error.cause).toBeInstanceOf(TypeError)
-      expect(error.cause?.cause?._tag).toBe("InvalidArgument")
+      expect(error.cause?.cause?._tag).toBe("stratadb/InvalidArgument")
       expect(error.cause?.message).toMatch(/writeBufferSize/)
       await db.close()
     })
@@ -278,7 +278,7 @@ describe("StrataLevel", () => {
       await withDb({ maxKeySize: 8, maxValueSize: 4 }, async (db) => {
         const long = await rejection(db.put("a key that is too long", "v"))
         expect(long.code).toBe("LEVEL_INVALID_KEY")
-        expect(long.cause?._tag).toBe("InvalidArgument")
+        expect(long.cause?._tag).toBe("stratadb/InvalidArgument")
         expect((await rejection(db.batch([{ type: "put", key: "a key that is too long", value: "v" }]))).code).toBe("LEVEL_INVALID_KEY")
         expect((await rejection(db.del("a key that is too long"))).code).toBe("LEVEL_INVALID_KEY")
         // A lone surrogate has no UTF-8 form.
@@ -315,7 +315,7 @@ describe("StrataLevel", () => {
       await withDb(options, async (db) => {
         const error = await rejection(db.get(keyOf(0)))
         expect(error.code).toBe("LEVEL_CORRUPTION")
-        expect(error.cause?._tag).toBe("Corruption")
+        expect(error.cause?._tag).toBe("stratadb/Corruption")
         expect(thrown(() => db.getSync(keyOf(0))).code).toBe("LEVEL_CORRUPTION")
         expect((await rejection(db.iterator().all())).code).toBe("LEVEL_CORRUPTION")
       })

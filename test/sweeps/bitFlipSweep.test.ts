@@ -32,7 +32,7 @@ import type { DbError } from "../../src/errors.js"
 import * as MemoryFileSystem from "../../src/MemoryFileSystem.js"
 import type { DbOptions, WalRecoveryMode } from "../../src/Options.js"
 import { withDb } from "../support.js"
-import { fullScan, keyBytes, latin1, Model, scanOptions, showKey, showValue, utf8 } from "./model.js"
+import { fullScan, keyBytes, latin1, Model, showKey, showValue, utf8 } from "./model.js"
 
 const SOAK = process.env.STRATADB_SOAK === "1"
 const DIR = "/flip"
@@ -283,16 +283,17 @@ const trial = (
     let openFailed = false
     /** A read's typed error: Corruption is allowed, anything else is a failure. */
     const readError = (what: string, e: { readonly _tag: string; readonly message?: string }) => {
-      if (e._tag === "Corruption") corruption = true
+      if (e._tag === "stratadb/Corruption") corruption = true
       else fail(`${what} failed with ${e._tag}, not Corruption: ${e.message ?? ""}`)
     }
     const checkScan = (db: DbService, reverse: boolean, expected: Model) =>
       Effect.gen(function* () {
         const got: Array<readonly [string, string]> = []
         const result = yield* Effect.either(
-          Stream.runForEach(db.scan(scanOptions(fullScan(reverse))), (e) => Effect.sync(() => got.push([latin1(e.key), utf8(e.value)])))
+          Stream.runForEach(db.scan({ reverse }), (e) => Effect.sync(() => got.push([latin1(e.key), utf8(e.value)])))
         )
-        const want = expected.scan(fullScan(reverse))
+        // A full scan: every entry has its key and its value.
+        const want = expected.scan(fullScan(reverse)).map(([k, v]) => [k!, v!] as const)
         const what = reverse ? "reverse scan" : "scan"
         for (let i = 0; i < got.length; i++) {
           const [k, v] = got[i]!
@@ -322,7 +323,7 @@ const trial = (
           if (Either.isLeft(opened)) {
             openFailed = true
             const e = opened.left
-            if (e._tag === "Corruption") corruption = true
+            if (e._tag === "stratadb/Corruption") corruption = true
             else fail(`open failed with ${e._tag}, not Corruption: ${e.message}`)
             return
           }

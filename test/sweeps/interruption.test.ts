@@ -227,7 +227,9 @@ const wrapFile = (file: File, path: string, gate: SyncGate, pause: Effect.Effect
   })
 
 const wrapFileSystem = (fs: FileSystem, gate: SyncGate, pause: Effect.Effect<void> | undefined): FileSystem => ({
-  ...fs,
+  // A suspending file system has no synchronous open (`SyncOpen`, a symbol key, which
+  // `Object.entries` skips): tables open and read through the effectful paths the sweep interrupts.
+  ...(pause === undefined ? fs : (Object.fromEntries(Object.entries(fs)) as unknown as FileSystem)),
   open: (path, openOptions) => {
     const opened = Effect.map(fs.open(path, openOptions), (f) => wrapFile(f, path, gate, pause))
     return pause === undefined ? opened : Effect.zipRight(pause, Effect.zipLeft(opened, pause))

@@ -24,11 +24,11 @@ import type { FileSystem } from "@effect/platform/FileSystem"
 import type { Path } from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Chunk, Effect, Exit, Option, Scope, Stream } from "effect"
-import { Db, type DbService, type Snapshot } from "../../src/Db.js"
+import { Db, type DbService, type Entry, type Snapshot } from "../../src/Db.js"
 import * as MemoryFileSystem from "../../src/MemoryFileSystem.js"
 import type { DbOptions } from "../../src/Options.js"
 import { WriteBatch } from "../../src/WriteBatch.js"
-import { fullScan, keyBytes, latin1, Model, Rng, type ScanSpec, scanOptions, showKey, showScan, utf8 } from "./model.js"
+import { fullScan, keyBytes, Model, type ModelEntry, modelEntry, Rng, type ScanSpec, scanOptions, showKey, showScan, utf8 } from "./model.js"
 
 const SOAK = process.env.STRATADB_SOAK === "1"
 const SOAK_SECONDS = Number(process.env.STRATADB_SOAK_SECONDS ?? "600")
@@ -266,8 +266,9 @@ const fmtValue = (v: string | undefined) => {
   if (colon > 0 && /^[0-9.]+$/.test(tag) && v === valueOf(tag, v.length - colon - 1)) return `${tag}(${v.length})`
   return JSON.stringify(v)
 }
-const fmtEntries = (entries: ReadonlyArray<readonly [string, string]>) =>
-  `[${entries.map(([k, v]) => `${JSON.stringify(k)}=${v === "" ? '""' : fmtValue(v)}`).join(", ")}]`
+/** Entries in a history; `-` for a side the scan left out (an empty key or value prints `""`). */
+const fmtEntries = (entries: ReadonlyArray<ModelEntry>) =>
+  `[${entries.map(([k, v]) => `${k === undefined ? "-" : JSON.stringify(k)}=${v === undefined ? "-" : v === "" ? '""' : fmtValue(v)}`).join(", ")}]`
 const fillWrites = (op: Extract<Op, { t: "fill" }>): Array<Write> =>
   Array.from({ length: op.count }, (_, j) => ({ key: bulkKey(op.start + j), value: valueOf(`${op.tag}.${j}`, j % 40) }))
 
@@ -363,7 +364,7 @@ export const modelHistory = (ops: ReadonlyArray<Op>): Array<string> => {
         history.push("ok")
         break
       case "deleteRange":
-        for (const [k] of model.scan({ ...op.spec, keys: true, values: false })) model.delete(k)
+        for (const [k] of model.scan({ ...op.spec, keys: true, values: false })) model.delete(k!)
         history.push("ok")
         break
       case "seekScan": {
@@ -373,9 +374,9 @@ export const modelHistory = (ops: ReadonlyArray<Op>): Array<string> => {
         const parts: Array<string> = []
         for (const t of op.targets) {
           // A target outside the range ends the cursor.
-          const from = inSpec(op.spec, t) ? all.filter(([k]) => (op.spec.reverse ? k <= t : k >= t)).slice(0, Math.min(op.take, left)) : []
+          const from = inSpec(op.spec, t) ? all.filter(([k]) => (op.spec.reverse ? k! <= t : k! >= t)).slice(0, Math.min(op.take, left)) : []
           left -= from.length
-          parts.push(fmtEntries(from.map(([k, v]) => [op.spec.keys ? k : "", op.spec.values ? v : ""] as const)))
+          parts.push(fmtEntries(from.map(([k, v]) => [op.spec.keys ? k : undefined, op.spec.values ? v : undefined] as const)))
         }
         history.push(label + parts.join(" "))
         break
@@ -399,8 +400,8 @@ const realTimeout = <A, E, R>(effect: Effect.Effect<A, E, R>, ms: number): Effec
     })
   )
 
-const collect = (stream: Stream.Stream<{ key: Uint8Array; value: Uint8Array }, unknown>) =>
-  Effect.map(Stream.runCollect(stream), (c) => Chunk.toArray(c).map((e) => [latin1(e.key), utf8(e.value)] as const))
+const collect = (stream: Stream.Stream<Entry<Uint8Array | undefined, Uint8Array | undefined>, unknown>) =>
+  Effect.map(Stream.runCollect(stream), (c) => Chunk.toArray(c).map(modelEntry))
 
 /** The history the database gives under `options` (on its own MemoryFileSystem). */
 export const dbHistory = (ops: ReadonlyArray<Op>, config: Config) =>
@@ -468,9 +469,9 @@ export const dbHistory = (ops: ReadonlyArray<Op>, config: Config) =>
           return Effect.scoped(
             Effect.gen(function* () {
               const pull = yield* Stream.toPull(db.scan(scanOptions(op.spec)))
-              const entries: Array<readonly [string, string]> = []
+              const entries: Array<ModelEntry> = []
               const take = Effect.map(pull, (c) => {
-                for (const e of c) entries.push([latin1(e.key), utf8(e.value)])
+                for (const e of c) entries.push(modelEntry(e))
                 return true
               }).pipe(Effect.catchAll((e) => (Option.isNone(e) ? Effect.succeed(false) : Effect.fail(e.value))))
               let more = yield* take
@@ -525,7 +526,7 @@ export const dbHistory = (ops: ReadonlyArray<Op>, config: Config) =>
               for (const t of op.targets) {
                 yield* c.seek(keyBytes(t))
                 const entries = yield* c.next(op.take)
-                parts.push(fmtEntries(entries.map((e) => [latin1(e.key), utf8(e.value)] as const)))
+                parts.push(fmtEntries(entries.map(modelEntry)))
               }
               return label + parts.join(" ")
             })

@@ -8,7 +8,7 @@
  * engine is given. Values are ASCII strings (stored as their UTF-8 bytes, the same bytes).
  */
 import { Buffer } from "node:buffer"
-import type { ScanOptions, Snapshot } from "../../src/Db.js"
+import type { Entry, ScanOptions, Snapshot } from "../../src/Db.js"
 
 /** mulberry32: a 32-bit seeded PRNG, enough for workloads (not for statistics). */
 export class Rng {
@@ -63,9 +63,9 @@ export interface ScanSpec {
   readonly prefix?: string
   readonly reverse: boolean
   readonly limit?: number
-  /** false: entries carry an empty key. */
+  /** false: entries carry no key (`undefined`). */
   readonly keys: boolean
-  /** false: entries carry an empty value. */
+  /** false: entries carry no value (`undefined`). */
   readonly values: boolean
 }
 
@@ -82,6 +82,15 @@ export const showScan = (s: ScanSpec): string => {
   if (!s.values) parts.push("values:false")
   return `{${parts.join(", ")}}`
 }
+
+/** An entry as the model holds it: `undefined` for a side the scan left out. */
+export type ModelEntry = readonly [key: string | undefined, value: string | undefined]
+
+/** The model's view of an engine entry. */
+export const modelEntry = (e: Entry<Uint8Array | undefined, Uint8Array | undefined>): ModelEntry => [
+  e.key === undefined ? undefined : latin1(e.key),
+  e.value === undefined ? undefined : utf8(e.value)
+]
 
 /** The engine's options for a scan spec. */
 export const scanOptions = (s: ScanSpec, snapshot?: Snapshot): ScanOptions => ({
@@ -123,9 +132,9 @@ export class Model {
   keys(): Array<string> {
     return [...this.entries.keys()].sort(compareKeys)
   }
-  /** What a scan returns: [key, value] pairs in scan order. */
-  scan(s: ScanSpec): Array<readonly [string, string]> {
-    const out: Array<readonly [string, string]> = []
+  /** What a scan returns: [key, value] pairs in scan order (`undefined` for a side left out). */
+  scan(s: ScanSpec): Array<ModelEntry> {
+    const out: Array<ModelEntry> = []
     const keys = this.keys()
     if (s.reverse) keys.reverse()
     for (const k of keys) {
@@ -135,7 +144,7 @@ export class Model {
       if (s.lt !== undefined && !(k < s.lt)) continue
       if (s.lte !== undefined && !(k <= s.lte)) continue
       if (s.prefix !== undefined && !k.startsWith(s.prefix)) continue
-      out.push([s.keys ? k : "", s.values ? this.entries.get(k)! : ""])
+      out.push([s.keys ? k : undefined, s.values ? this.entries.get(k)! : undefined])
     }
     return out
   }

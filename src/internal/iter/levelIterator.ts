@@ -1,7 +1,8 @@
 /**
  * The concatenating iterator over one level's tables (disjoint, sorted by key): LevelDB's
- * two-level iterator with the file list as its index. Tables are opened lazily through `open`;
- * a step that needs a table not open yet leaves the iterator pending.
+ * two-level iterator with the file list as its index. Tables are opened lazily: `peek` gives a
+ * table's iterator at once when the table cache can (open, or opened synchronously); a step that
+ * must wait for the open leaves the iterator pending, and `load` opens it through `open`.
  */
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
@@ -15,6 +16,10 @@ type Step =
   | { readonly op: "last" }
   | { readonly op: "seek"; readonly key: string; readonly seq: number }
   | { readonly op: "seekForPrev"; readonly key: string; readonly seq: number }
+
+// The steps that carry no target, shared (a scan steps into a new table with one of them).
+const FIRST: Step = { op: "first" }
+const LAST: Step = { op: "last" }
 
 export class LevelIterator implements InternalIterator {
   private index = -1
@@ -105,19 +110,19 @@ export class LevelIterator implements InternalIterator {
   /** Moves past exhausted tables in the current direction. */
   private skipEmpty(): void {
     while (this.step === undefined && this.iter !== undefined && !this.iter.pending() && !this.iter.valid()) {
-      if (this.forward) this.enter(this.index + 1, { op: "first" })
-      else this.enter(this.index - 1, { op: "last" })
+      if (this.forward) this.enter(this.index + 1, FIRST)
+      else this.enter(this.index - 1, LAST)
     }
   }
 
   seekToFirst(): void {
     this.forward = true
-    this.enter(0, { op: "first" })
+    this.enter(0, FIRST)
     this.skipEmpty()
   }
   seekToLast(): void {
     this.forward = false
-    this.enter(this.files.length - 1, { op: "last" })
+    this.enter(this.files.length - 1, LAST)
     this.skipEmpty()
   }
   seek(key: string, seq: number): void {

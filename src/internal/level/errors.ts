@@ -14,6 +14,9 @@
  * | `InvalidArgument` about a value | `LEVEL_INVALID_VALUE` |
  * | `InvalidArgument` about a released snapshot | `LEVEL_SNAPSHOT_NOT_OPEN` |
  * | any other `InvalidArgument` (a bad option) | none: a `TypeError`, as abstract-level throws for programming mistakes |
+ * | `BackgroundDefect` | none: the error itself (abstract-level has no code for a bug), its `cause` what was thrown |
+ *
+ * The table's names are the classes; their `_tag`s are namespaced (`"stratadb/DbLocked"`, ...).
  *
  * abstract-level itself wraps an open failure in its own `LEVEL_DATABASE_NOT_OPEN` error whose
  * `cause` is the error made here.
@@ -79,18 +82,18 @@ export const toLevelError = (error: unknown, phase: Phase = "operation"): Error 
   if (error instanceof StrataLevelError) return error
   const message = messageOf(error)
   switch (tagOf(error)) {
-    case "DbLocked":
+    case "stratadb/DbLocked":
       return new StrataLevelError(message, "LEVEL_LOCKED", error)
-    case "Corruption":
+    case "stratadb/Corruption":
       return new StrataLevelError(message, "LEVEL_CORRUPTION", error)
     case "SystemError":
     case "BadArgument":
       return new StrataLevelError(message, "LEVEL_IO_ERROR", error)
-    case "NotSupported":
+    case "stratadb/NotSupported":
       return new StrataLevelError(message, "LEVEL_NOT_SUPPORTED", error)
-    case "DbClosed":
+    case "stratadb/DbClosed":
       return new StrataLevelError(message, "LEVEL_DATABASE_NOT_OPEN", error)
-    case "InvalidArgument": {
+    case "stratadb/InvalidArgument": {
       const e = error as { method?: unknown; description?: unknown }
       const code = invalidArgumentCode(e, phase)
       if (code === "LEVEL_DATABASE_NOT_OPEN") {

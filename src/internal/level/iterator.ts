@@ -66,17 +66,20 @@ const FIRST_CHUNK = 1
 const SECOND_CHUNK = 16
 const MAX_CHUNK = 1024
 const ALL_CHUNK = 4096
-const NO_ENTRIES: Array<Entry> = []
+/** An entry of a cursor whose `keys`/`values` flags are known at run time only. */
+type AnyEntry = Entry<Uint8Array | undefined, Uint8Array | undefined>
+
+const NO_ENTRIES: Array<AnyEntry> = []
 
 /** A cursor, its buffer and the limit: the machinery the three iterator kinds share. */
 class CursorSource<T> {
   readonly #scope: Scope.CloseableScope
-  readonly #cursor: Cursor | undefined
+  readonly #cursor: Cursor<AnyEntry> | undefined
   /** Why the cursor did not open; reads reject with it. */
   readonly #error: Error | undefined
   readonly #signal: AbortSignal | null
-  readonly #convert: (entry: Entry) => T
-  #buffer: Array<Entry> = NO_ENTRIES
+  readonly #convert: (entry: AnyEntry) => T
+  #buffer: Array<AnyEntry> = NO_ENTRIES
   #position = 0
   #chunk = FIRST_CHUNK
   /** The cursor said it is at its end (until a seek). */
@@ -89,7 +92,7 @@ class CursorSource<T> {
     options: PrivateIteratorOptions,
     keys: boolean,
     values: boolean,
-    convert: (entry: Entry) => T
+    convert: (entry: AnyEntry) => T
   ) {
     this.#convert = convert
     this.#signal = options.signal ?? null
@@ -97,7 +100,7 @@ class CursorSource<T> {
     this.#remaining = typeof limit === "number" && limit >= 0 ? limit : Number.POSITIVE_INFINITY
     this.#scope = Effect.runSync(Scope.make())
     const range = rangeOf(options)
-    let cursor: Cursor | undefined
+    let cursor: Cursor<AnyEntry> | undefined
     let error: Error | undefined
     try {
       const scan: Mutable<ScanOptions> = range
@@ -115,10 +118,10 @@ class CursorSource<T> {
     this.#error = error
   }
 
-  #fetch(max: number): Promise<Array<Entry>> {
+  #fetch(max: number): Promise<Array<AnyEntry>> {
     const cursor = this.#cursor
     if (cursor === undefined) return Promise.reject(this.#error)
-    const effect: Effect.Effect<Array<Entry>, DbError> = cursor.next(max)
+    const effect: Effect.Effect<Array<AnyEntry>, DbError> = cursor.next(max)
     return this.#signal === null ? run(effect) : runAbortable(effect, this.#signal)
   }
 
@@ -183,7 +186,7 @@ class CursorSource<T> {
     return out
   }
 
-  #convertAll(entries: Array<Entry>, from: number): Array<T> {
+  #convertAll(entries: Array<AnyEntry>, from: number): Array<T> {
     const out = new Array<T>(entries.length - from)
     for (let i = from; i < entries.length; i++) out[i - from] = this.#convert(entries[i]!)
     return out
@@ -209,14 +212,17 @@ class CursorSource<T> {
 
 type Decoder = (bytes: Uint8Array) => string | Uint8Array
 
-/** An entry as abstract-level's private API wants it: `[key, value]`, undefined for what was not asked. */
-const entryConverter = (keys: boolean, values: boolean, key: Decoder, value: Decoder): (entry: Entry) => [unknown, unknown] =>
+/**
+ * An entry as abstract-level's private API wants it: `[key, value]`, undefined for what was not
+ * asked. The cursor was opened with the same `keys`/`values` flags, so a side asked for is there.
+ */
+const entryConverter = (keys: boolean, values: boolean, key: Decoder, value: Decoder): (entry: AnyEntry) => [unknown, unknown] =>
   keys && values
-    ? (e) => [key(e.key), value(e.value)]
+    ? (e) => [key(e.key!), value(e.value!)]
     : keys
-      ? (e) => [key(e.key), undefined]
+      ? (e) => [key(e.key!), undefined]
       : values
-        ? (e) => [undefined, value(e.value)]
+        ? (e) => [undefined, value(e.value!)]
         : () => [undefined, undefined]
 
 /** `db.iterator()`: entries. */
@@ -259,7 +265,7 @@ export class StrataKeyIterator<TDatabase, K> extends AbstractKeyIterator<TDataba
   constructor(db: TDatabase, service: DbService, options: PrivateIteratorOptions) {
     super(db, options as unknown as AbstractKeyIteratorOptions<K>)
     const key = decoderFor(options.keyEncoding)
-    this.#source = new CursorSource(service, options, true, false, (e) => key(e.key))
+    this.#source = new CursorSource(service, options, true, false, (e) => key(e.key!))
   }
 
   _next(): Promise<string | Uint8Array | undefined> {
@@ -290,7 +296,7 @@ export class StrataValueIterator<TDatabase, K, V> extends AbstractValueIterator<
   constructor(db: TDatabase, service: DbService, options: PrivateIteratorOptions) {
     super(db, options as unknown as AbstractValueIteratorOptions<K, V>)
     const value = decoderFor(options.valueEncoding)
-    this.#source = new CursorSource(service, options, false, true, (e) => value(e.value))
+    this.#source = new CursorSource(service, options, false, true, (e) => value(e.value!))
   }
 
   _next(): Promise<string | Uint8Array | undefined> {

@@ -1,20 +1,23 @@
 /**
  * The two-level iterator over a table (LevelDB's `two_level_iterator.cc`): a position in the
- * table's index selects a data block, a `BlockIterator` walks it.
+ * table's index selects a data block, a `BlockIterator` walks it. Blocks come from the table's
+ * `BlockFetch`, as for point reads.
  *
- * Positioning is synchronous while the blocks it needs are cached (or already held). When it must
- * enter a block that is not cached, the iterator records what it was doing (seek to first/last,
- * seek, seekForPrev) and goes `pending()`; `load()` reads the block and finishes the step,
- * reading further blocks if the step moves on (an entry-less block cannot happen in a valid
- * table, but is handled).
+ * Positioning is synchronous while the fetch answers at once (the block is cached, or the file
+ * reads synchronously). When the fetch must wait, the iterator records what it was doing (seek to
+ * first/last, seek, seekForPrev) and the fetch's effect, and goes `pending()`; `load()` runs the
+ * effect and finishes the step, fetching further blocks if the step moves on (an entry-less block
+ * cannot happen in a valid table, but is handled).
  */
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
 import type { Corruption } from "../../errors.js"
 import type { Kind } from "../key/internalKey.js"
 import type { InternalIterator } from "../iter/internalIterator.js"
-import { BlockIterator } from "./block.js"
-import type { TableReader } from "./tableReader.js"
+import { Block, BlockIterator } from "./block.js"
+import type { BlockFetch, BlockUse } from "./blockFetch.js"
+import { isTableError, type TableError } from "./tableFile.js"
+import type { TableIndex } from "./tableIndex.js"
 
 // What to do once a block is entered; NONE when not pending.
 const NONE = 0
@@ -26,6 +29,7 @@ type Action = typeof NONE | typeof FIRST | typeof LAST | typeof SEEK | typeof SE
 
 export class TableIterator implements InternalIterator {
   private readonly data = new BlockIterator()
+  private readonly index: TableIndex
   private readonly blocks: number
   /** The index position; -1 or `blocks` when before the first / after the last block. */
   private blockIndex = -1
@@ -34,15 +38,16 @@ export class TableIterator implements InternalIterator {
   private pendingAction: Action = NONE
   private targetKey = ""
   private targetSeq = 0
-
-  /** Where blocks not in the cache are loaded when this iterator does not fill the cache. */
-  scratch: Uint8Array = new Uint8Array(0)
+  /** While pending: the fetch's effect reading the block, or the failure it met. */
+  private waiting: Effect.Effect<Block, TableError> | TableError | undefined = undefined
 
   constructor(
-    private readonly table: TableReader,
-    private readonly fillCache = true
+    private readonly fetch: BlockFetch,
+    /** `FILL_CACHE` for scans, a `Scratch` of the iterator's own for compactions. */
+    private readonly use: BlockUse
   ) {
-    this.blocks = table.index.length
+    this.index = fetch.index
+    this.blocks = fetch.index.length
   }
 
   valid(): boolean {
@@ -84,7 +89,7 @@ export class TableIterator implements InternalIterator {
 
   seek(key: string, seq: number): void {
     this.pendingAction = NONE
-    const i = this.table.index.find(key, seq)
+    const i = this.index.find(key, seq)
     if (i >= this.blocks) return this.exhaust(this.blocks)
     this.targetKey = key
     this.targetSeq = seq
@@ -95,7 +100,7 @@ export class TableIterator implements InternalIterator {
     this.pendingAction = NONE
     if (this.blocks === 0) return this.exhaust(-1)
     // The block that would hold (key, seq), or the last block when (key, seq) is past the table.
-    const i = Math.min(this.table.index.find(key, seq), this.blocks - 1)
+    const i = Math.min(this.index.find(key, seq), this.blocks - 1)
     this.targetKey = key
     this.targetSeq = seq
     if (this.enter(i, SEEK_FOR_PREV)) this.settleBackward()
@@ -127,9 +132,12 @@ export class TableIterator implements InternalIterator {
   private enter(i: number, action: Action): boolean {
     this.blockIndex = i
     if (this.loadedIndex !== i) {
-      const block = this.table.blockNow(i, this.fillCache ? undefined : this)
-      if (block === undefined) {
+      const block = this.fetch.fetch(i, this.use)
+      if (!(block instanceof Block)) {
         this.pendingAction = action
+        this.waiting = block
+        // A failed read into a scratch buffer may have overwritten the block held.
+        this.loadedIndex = -1
         return false
       }
       this.data.reset(block)
@@ -158,9 +166,11 @@ export class TableIterator implements InternalIterator {
   }
 
   private loadPending(): Effect.Effect<void, Corruption | PlatformError> {
-    return Effect.flatMap(this.table.readBlock(this.blockIndex), (block) => {
+    const waiting = this.waiting!
+    return Effect.flatMap(isTableError(waiting) ? Effect.fail(waiting) : waiting, (block) => {
       const action = this.pendingAction
       this.pendingAction = NONE
+      this.waiting = undefined
       this.data.reset(block)
       this.loadedIndex = this.blockIndex
       this.apply(action)

@@ -1,0 +1,106 @@
+/**
+ * Fetching a table's data blocks (LevelDB's `Table::BlockReader`): the one way point reads and
+ * table iterators get a block, and the owner of the block cache policy (README, `blockCacheSize`).
+ *
+ * `fetch(i, use)` answers with the parsed `Block` now when the shared block cache holds it or the
+ * file reads synchronously, with the failure found now, or with the effect that reads it when the
+ * file system must wait. A block read is checksummed and parsed once, then cached or not by `use`:
+ *
+ * - `FILL_CACHE` (scans): cached.
+ * - `POINT_READ`: cached while the cache has room, then only on the block's second miss in a
+ *   while (`BlockCache.admit`); a block not admitted is read into a buffer every point read
+ *   reuses, only its restart array checked (the checksum vouches for the bytes, and one bounded
+ *   seek needs no more), searched once and dropped, so it must not outlive the lookup.
+ * - a `Scratch` (compactions): never cached; read into the scratch (valid until its next fetch)
+ *   and checked whole, as an iterator walks every entry.
+ */
+import { isPlatformError } from "@effect/platform/Error"
+import { Buffer } from "node:buffer"
+import { Effect } from "effect"
+import { Corruption } from "../../errors.js"
+import { Block, parseBlock } from "./block.js"
+import type { BlockCache } from "./blockCache.js"
+import { unsealBlock } from "./blockTrailer.js"
+import type { TableFile, TableError } from "./tableFile.js"
+import type { TableIndex } from "./tableIndex.js"
+import { BLOCK_TRAILER_SIZE } from "./tableFormat.js"
+
+/** A reused buffer blocks are read into when they are not to be cached. */
+export class Scratch {
+  private bytes: Buffer = Buffer.allocUnsafe(0)
+
+  /** At least `length` bytes; what an earlier fetch read there is overwritten. */
+  take(length: number): Buffer {
+    if (this.bytes.length < length) this.bytes = Buffer.allocUnsafe(Math.max(length, this.bytes.length * 2, 8192))
+    return this.bytes
+  }
+}
+
+/** Point reads: see the module comment. */
+export const POINT_READ = 0
+/** Scans: every block read is cached. */
+export const FILL_CACHE = 1
+
+/** How a fetch that misses the cache treats the block it reads. */
+export type BlockUse = typeof POINT_READ | typeof FILL_CACHE | Scratch
+
+/** A fetch's answer: the block now, a failure now, or the effect that reads the block. */
+export type Fetched = Block | TableError | Effect.Effect<Block, TableError>
+
+/**
+ * Where point reads put the blocks the cache does not admit. One for all tables: a point read is
+ * synchronous from the fetch to the copy of its value, so no two use it at once.
+ */
+const pointScratch = new Scratch()
+
+export class BlockFetch {
+  constructor(
+    private readonly file: TableFile,
+    readonly index: TableIndex,
+    private readonly cache: BlockCache,
+    private readonly counters: { blockReads: number }
+  ) {}
+
+  /** Data block `i` (an index position), for `use`. */
+  fetch(i: number, use: BlockUse): Fetched {
+    const number = this.file.number
+    const offset = this.index.offsets[i]!
+    const cached = this.cache.get(number, offset)
+    if (cached !== undefined) return cached
+    const size = this.index.sizes[i]!
+    const length = size + BLOCK_TRAILER_SIZE
+    // Decided once, on the miss: a point read's admission is remembered by the cache (`admit`).
+    const keep = use === FILL_CACHE || (use === POINT_READ && this.cache.admit(number, offset, length))
+    const whole = keep || use !== POINT_READ
+    const readAtSync = this.file.readAtSync
+    if (readAtSync === undefined) {
+      return Effect.flatMap(this.file.readAt(offset, length), (raw) => {
+        const block = this.parse(raw, offset, size, whole, keep)
+        return block instanceof Block ? Effect.succeed(block) : Effect.fail(block)
+      })
+    }
+    const into = keep ? undefined : use === POINT_READ ? pointScratch.take(length) : (use as Scratch).take(length)
+    let raw: Uint8Array
+    try {
+      raw = readAtSync(offset, length, into)
+    } catch (error) {
+      if (isPlatformError(error)) return error
+      throw error
+    }
+    return this.parse(raw, offset, size, whole, keep)
+  }
+
+  /**
+   * Checks and parses a block read at `offset`: `whole`, every entry checked (else only the
+   * restart array); `keep`, cached.
+   */
+  private parse(raw: Uint8Array, offset: number, size: number, whole: boolean, keep: boolean): Block | Corruption {
+    this.counters.blockReads++
+    const contents = unsealBlock(raw, size, this.file.name, offset)
+    if (contents instanceof Corruption) return contents
+    const block = parseBlock(contents, this.file.name, offset, whole)
+    if (block instanceof Corruption) return block
+    if (keep) this.cache.set(this.file.number, offset, block, size + BLOCK_TRAILER_SIZE)
+    return block
+  }
+}
