@@ -32,6 +32,8 @@ import { stallDecision, stallThresholds } from "./compaction/writeStall.js"
 import { KIND_DELETE } from "./key/internalKey.js"
 import { encodeBatch, type EncodedBatch, type ResolvedOp, setSequence } from "./wal/batchCodec.js"
 
+const EMPTY = new Uint8Array(0)
+
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 const identity: Restore = (effect) => effect
 
@@ -139,25 +141,18 @@ export const makeWriter = (deps: {
   ): undefined | DbError | Effect.Effect<void, DbError> => {
     const start = state.lastSequence
     let seq = start
-    const payloads = new Array<Uint8Array>(batches.length)
+    // The common lone batch allocates nothing here: the log frames the payloads before it returns.
+    const payloads = batches.length === 1 ? onePayload : new Array<Uint8Array>(batches.length)
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!
       setSequence(b.payload, seq + 1)
       seq += b.keys.length
       payloads[i] = b.payload
     }
-    const publish = () => {
-      let first = start + 1
-      state.lastSequence = seq
-      for (const b of batches) {
-        apply(b, first)
-        first += b.keys.length
-      }
-      state.visibleSequence = seq
-    }
     const appended = wal.append(payloads)
+    onePayload[0] = EMPTY
     if (appended === undefined && !sync) {
-      publish()
+      publish(batches, start, seq)
       return undefined
     }
     if (isPlatformError(appended)) {
@@ -166,8 +161,24 @@ export const makeWriter = (deps: {
     }
     const io: Effect.Effect<void, PlatformError> =
       appended === undefined ? wal.sync : sync ? Effect.zipRight(appended, wal.sync) : appended
-    return Effect.map(keepLogFailure(io), publish)
+    const owned = batches === oneBatch ? [batches[0]!] : batches
+    return Effect.map(keepLogFailure(io), () => publish(owned, start, seq))
   }
+
+  /** Applies committed batches (sequences start + 1 .. seq) to the memtable and makes them visible. */
+  const publish = (batches: ReadonlyArray<EncodedBatch>, start: number, seq: number): void => {
+    let first = start + 1
+    state.lastSequence = seq
+    for (const b of batches) {
+      apply(b, first)
+      first += b.keys.length
+    }
+    state.visibleSequence = seq
+  }
+
+  /** Reused arrays for a lone batch (a commit reads them before it returns). */
+  const onePayload: Array<Uint8Array> = [EMPTY]
+  const oneBatch: Array<EncodedBatch> = []
 
   /** `commit` as an effect (for callers that hold the writer role already). */
   const commitEffect = (batches: ReadonlyArray<EncodedBatch>, sync: boolean): Effect.Effect<void, DbError> =>
@@ -226,7 +237,9 @@ export const makeWriter = (deps: {
       }
       if (!sync && decide(false) === "proceed") {
         // Room in the memtable and no sync: commit now; only a log that must wait takes the role.
-        const r = commit([batch], false)
+        oneBatch[0] = batch
+        const r = commit(oneBatch, false)
+        oneBatch.length = 0
         if (r === undefined) return Effect.void
         if (!Effect.isEffect(r)) return Effect.fail(r)
         writing = true
