@@ -117,7 +117,7 @@ const atSnapshot = <A>(
 ): Effect.Effect<A, DbError> =>
   snapshot !== undefined ? read(snapshot) : Effect.scoped(Effect.flatMap(service.snapshot, read))
 
-const manifest = {
+const versions = {
   encodings: { buffer: true, view: true, utf8: true },
   implicitSnapshots: true,
   explicitSnapshots: true,
@@ -165,10 +165,10 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     // A fresh manifest per database: abstract-level fills it in.
     super(
       {
-        ...manifest,
-        encodings: { ...manifest.encodings },
-        additionalMethods: { ...manifest.additionalMethods },
-        signals: { ...manifest.signals }
+        ...versions,
+        encodings: { ...versions.encodings },
+        additionalMethods: { ...versions.additionalMethods },
+        signals: { ...versions.signals }
       } as ConstructorParameters<typeof AbstractLevel>[0],
       options
     )

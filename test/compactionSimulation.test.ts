@@ -14,7 +14,7 @@ import {
   simulateFlush,
   simulateManual,
   type SimState
-} from "../src/internal/compaction/simulator.js"
+} from "./compactionSimulator.js"
 import { type CompactionConfig, type CompactionTask, taskEdit } from "../src/internal/compaction/task.js"
 import { tieredMaxRuns } from "../src/internal/compaction/tieredPicker.js"
 import type { FileMeta } from "../src/internal/version/fileMeta.js"

@@ -9,7 +9,7 @@ import { FileSystem } from "@effect/platform/FileSystem"
 import { Effect, Either, Option, Random } from "effect"
 import { Db } from "../src/Db.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
-import { LogWriter } from "../src/internal/wal/logWriter.js"
+import { LogWriter } from "../src/internal/record/logWriter.js"
 import { small, textOf, withDb } from "./support.js"
 
 const key = (i: number) => `k${String(i).padStart(6, "0")}`

@@ -11,7 +11,7 @@ import { Db, type DbService } from "../src/Db.js"
 import * as MemoryFileSystem from "../src/MemoryFileSystem.js"
 import type { DbOptions } from "../src/Options.js"
 import { WriteBatch } from "../src/WriteBatch.js"
-import { readLog } from "../src/internal/wal/logReader.js"
+import { readLog } from "../src/internal/record/logReader.js"
 import { text, textOf, withDb } from "./support.js"
 
 const mem = <A, E>(effect: Effect.Effect<A, E, FileSystem | MemoryFileSystem.MemoryFileSystem | Path>) =>

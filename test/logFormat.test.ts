@@ -3,9 +3,9 @@ import { FastCheck } from "effect"
 import { Buffer } from "node:buffer"
 import { crc32 as zlibCrc32 } from "node:zlib"
 import { maskCrc } from "../src/internal/format/crc.js"
-import { BLOCK_SIZE, FIRST, FULL, HEADER_SIZE, LAST, MIDDLE } from "../src/internal/wal/logFormat.js"
-import { readLog } from "../src/internal/wal/logReader.js"
-import { LogWriter } from "../src/internal/wal/logWriter.js"
+import { BLOCK_SIZE, FIRST, FULL, HEADER_SIZE, LAST, MIDDLE } from "../src/internal/record/logFormat.js"
+import { readLog } from "../src/internal/record/logReader.js"
+import { LogWriter } from "../src/internal/record/logWriter.js"
 
 /** Deterministic bytes; `alphabet` bytes keep the reader's resync scan cheap in the every-offset test. */
 const payload = (n: number, seed: number, alphabet = false): Uint8Array => {

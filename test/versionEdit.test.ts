@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { FastCheck } from "effect"
 import { DecodeError } from "../src/internal/format/varint.js"
 import type { FileMeta } from "../src/internal/version/fileMeta.js"
-import { fileNumberString, logFileName, manifestFileName, parseFileName, tableFileName } from "../src/internal/fileNames.js"
+import { fileNumberString, logFileName, manifestFileName, parseFileName, tableFileName } from "../src/internal/fs/fileNames.js"
 import { MAX_LEVELS } from "../src/internal/version/manifestFormat.js"
 import { decodeVersionEdit, encodeVersionEdit, type VersionEdit } from "../src/internal/version/versionEdit.js"
 

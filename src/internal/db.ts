@@ -9,21 +9,21 @@ import { Buffer } from "node:buffer"
 import { Path } from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Either, Layer, Option, type Scope } from "effect"
-import * as Compactor from "../Compactor.js"
+import * as Compactor from "./compaction/compactor.js"
 import type { Bytes, DbService, DeleteRangeOptions, ReadOptions, ScanOptions, Snapshot, WriteOptions } from "../Db.js"
 import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
-import * as Manifest from "../Manifest.js"
-import * as Memtable from "../Memtable.js"
+import * as VersionSet from "./version/versionSet.js"
+import * as Memtables from "./memtable/memtables.js"
 import { resolve, type DbOptions } from "../Options.js"
-import * as SstableStore from "../SstableStore.js"
+import * as TableStore from "./table/tableStore.js"
 import type { DbStats } from "../Stats.js"
-import * as Wal from "../Wal.js"
+import * as Wal from "./wal/wal.js"
 import type { BatchOp, WriteBatch } from "../WriteBatch.js"
 import { DbConfig } from "./dbConfig.js"
 import { DbState, DbStateTag } from "./dbState.js"
-import { makeDirectoryDurably } from "./fileIo.js"
-import { CURRENT_FILE_NAME, LOCK_FILE_NAME } from "./fileNames.js"
-import { acquireLock } from "./lock.js"
+import { makeDirectoryDurably } from "./fs/fileIo.js"
+import { CURRENT_FILE_NAME, LOCK_FILE_NAME } from "./fs/fileNames.js"
+import { acquireLock } from "./fs/lock.js"
 import { makePointRead } from "./pointRead.js"
 import { recover } from "./recovery.js"
 import { makeScan } from "./scan.js"
@@ -51,21 +51,21 @@ export const makeDb = (
       Layer.succeed(DbConfig, { options: resolved, directory, file: (name: string) => path.join(directory, name) }),
       Layer.succeed(DbStateTag, state)
     )
-    const services = Layer.mergeAll(Manifest.layer, Wal.layer, Memtable.layer, SstableStore.layer).pipe(
+    const services = Layer.mergeAll(VersionSet.layer, Wal.layer, Memtables.layer, TableStore.layer).pipe(
       Layer.provideMerge(base)
     )
     const context = yield* Layer.build(services)
     yield* recover.pipe(Effect.provide(context))
     const compactorContext = yield* Layer.build(Compactor.layer).pipe(Effect.provide(context))
 
-    const manifest = Context.get(context, Manifest.Manifest)
+    const versions = Context.get(context, VersionSet.VersionSet)
     const wal = Context.get(context, Wal.Wal)
-    const memtable = Context.get(context, Memtable.Memtable)
-    const store = Context.get(context, SstableStore.SstableStore)
+    const memtables = Context.get(context, Memtables.Memtables)
+    const store = Context.get(context, TableStore.TableStore)
     const compactor = Context.get(compactorContext, Compactor.Compactor)
 
-    const writer = makeWriter({ options: resolved, state, wal, memtable, manifest })
-    const { read: pointRead, readSync } = makePointRead({ state, memtable, manifest, store })
+    const writer = makeWriter({ options: resolved, state, wal, memtables, versions })
+    const { read: pointRead, readSync } = makePointRead({ state, memtables, versions, store })
 
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
@@ -209,7 +209,7 @@ export const makeDb = (
     const awaitFlushed = (target: number): Effect.Effect<void, DbError> =>
       Effect.suspend(() => {
         if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
-        const pendingOldest = memtable.immutables()[0]
+        const pendingOldest = memtables.immutables()[0]
         if (pendingOldest === undefined || pendingOldest.logNumber > target) return Effect.void
         if (state.closed) return closed("flush")
         state.signalWork()
@@ -221,7 +221,7 @@ export const makeDb = (
       return writer.rotate.pipe(
         Effect.zipRight(
           Effect.suspend(() => {
-            const imms = memtable.immutables()
+            const imms = memtables.immutables()
             return imms.length === 0 ? Effect.void : awaitFlushed(imms[imms.length - 1]!.logNumber)
           })
         )
@@ -230,7 +230,7 @@ export const makeDb = (
 
     const stats: Effect.Effect<DbStats, DbError> = Effect.suspend(() => {
       if (state.closed) return closed("stats")
-      const version = manifest.current()
+      const version = versions.current()
       const scores = compactionScores(version, resolved)
       const walBytes = wal.bytesWritten()
       const written = walBytes + state.flushBytesWritten + state.compactionBytesWritten
@@ -241,8 +241,8 @@ export const makeDb = (
           bytes: levelBytes(files),
           score: scores[level] ?? 0
         })),
-        memtableBytes: memtable.bytes(),
-        immutableMemtables: memtable.immutables().length,
+        memtableBytes: memtables.bytes(),
+        immutableMemtables: memtables.immutables().length,
         lastSequence: state.visibleSequence,
         userBytesWritten: state.userBytesWritten,
         walBytesWritten: walBytes,
@@ -273,8 +273,8 @@ export const makeDb = (
     const { cursor, scan } = makeScan({
       options: resolved,
       state,
-      memtable,
-      manifest,
+      memtables,
+      versions,
       store,
       readSequence: (o) => readSequence("scan", o)
     })

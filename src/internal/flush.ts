@@ -5,8 +5,8 @@
  */
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
-import type { Manifest } from "../Manifest.js"
-import type { SstableStore } from "../SstableStore.js"
+import type { VersionSet } from "./version/versionSet.js"
+import type { TableStore } from "./table/tableStore.js"
 import { sortIncrementally } from "./memtable/incrementalSort.js"
 import type { Memtable } from "./memtable/memtable.js"
 import { neededBySnapshot } from "./snapshotRetention.js"
@@ -17,14 +17,14 @@ const ENTRIES_PER_SLICE = 2048
 /** Builds the memtable's table; undefined when the memtable is empty. */
 export const writeMemtable = (
   table: Memtable,
-  deps: { readonly store: SstableStore; readonly manifest: Manifest },
+  deps: { readonly store: TableStore; readonly versions: VersionSet },
   snapshots: ReadonlyArray<number>
 ): Effect.Effect<FileMeta | undefined, PlatformError> =>
   Effect.gen(function* () {
     if (table.isEmpty) return undefined
     const keys = yield* sortIncrementally(table.unsortedKeys())
     table.setSortedKeys(keys)
-    const sink = yield* deps.store.create(deps.manifest.newFileNumber())
+    const sink = yield* deps.store.create(deps.versions.newFileNumber())
     return yield* Effect.gen(function* () {
       let sinceYield = 0
       for (const key of keys) {

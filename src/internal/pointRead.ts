@@ -2,7 +2,7 @@
  * Point reads, LevelDB's `Version::Get`: the memtable, the immutable memtables (newest first),
  * then one loop over the tables of the current version that may hold the key (`candidateTables`:
  * L0 newest first, as their ranges overlap, then at most one table per deeper level). Each table
- * is asked through the table cache (`SstableStore.acquire`, which pins it) and the table's own
+ * is asked through the table cache (`TableStore.acquire`, which pins it) and the table's own
  * lookup (`TableReader.get`: bloom filter, index, one block through the block fetch).
  *
  * `get` and `getSync` share that loop (`search`). It runs synchronously while the tables it asks
@@ -15,9 +15,9 @@
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option } from "effect"
 import { type Corruption, type DbError, NotSupported } from "../errors.js"
-import type { Manifest } from "../Manifest.js"
-import type { Memtable } from "../Memtable.js"
-import type { SstableStore } from "../SstableStore.js"
+import type { VersionSet } from "./version/versionSet.js"
+import type { Memtables } from "./memtable/memtables.js"
+import type { TableStore } from "./table/tableStore.js"
 import type { DbState } from "./dbState.js"
 import { KIND_PUT } from "./key/internalKey.js"
 import { CachedTable } from "./table/tableCache.js"
@@ -66,11 +66,11 @@ export const candidateTables = (version: Version, key: string): Array<FileMeta> 
 
 export const makePointRead = (deps: {
   readonly state: DbState
-  readonly memtable: Memtable
-  readonly manifest: Manifest
-  readonly store: SstableStore
+  readonly memtables: Memtables
+  readonly versions: VersionSet
+  readonly store: TableStore
 }) => {
-  const { state, memtable, manifest, store } = deps
+  const { state, memtables, versions, store } = deps
   const counters = store.counters
 
   /*
@@ -190,9 +190,9 @@ export const makePointRead = (deps: {
   /** `read` but for its count. */
   const find = (key: string, snapshot: number | undefined): Effect.Effect<Answer, Corruption | PlatformError> => {
     const seq = snapshot ?? state.visibleSequence
-    const entry = memtable.get(key, seq)
+    const entry = memtables.get(key, seq)
     if (entry !== undefined) return entry.kind === KIND_PUT ? Effect.succeed(copyOut(entry.value)) : SUCCEED_ABSENT
-    const version = manifest.current()
+    const version = versions.current()
     const tables = candidateTables(version, key)
     const answer = search(tables, 0, key, seq)
     if (answer !== WAIT) {
@@ -206,11 +206,11 @@ export const makePointRead = (deps: {
       Effect.suspend(() => {
         // Other fibers may have run since the search above and installed another version (its
         // compactions may have dropped versions older than the latest): start over.
-        if (manifest.current() !== version) return restore(Effect.suspend(() => find(key, snapshot)))
-        const pinned = manifest.acquire()
+        if (versions.current() !== version) return restore(Effect.suspend(() => find(key, snapshot)))
+        const pinned = versions.acquire()
         return Effect.ensuring(
           restore(continueFrom(tables, stopped.at, stopped.reader, stopped.read, key, seq)),
-          Effect.sync(() => manifest.release(pinned))
+          Effect.sync(() => versions.release(pinned))
         )
       })
     )
@@ -232,9 +232,9 @@ export const makePointRead = (deps: {
   const readSync = (key: string, snapshot: number | undefined): Answer | DbError => {
     state.gets++
     const seq = snapshot ?? state.visibleSequence
-    const entry = memtable.get(key, seq)
+    const entry = memtables.get(key, seq)
     if (entry !== undefined) return entry.kind === KIND_PUT ? copyOut(entry.value) : ABSENT
-    const answer = search(candidateTables(manifest.current(), key), 0, key, seq)
+    const answer = search(candidateTables(versions.current(), key), 0, key, seq)
     if (answer !== WAIT) return answer
     takeStopped()
     return notSynchronous

@@ -10,14 +10,14 @@ import { FileSystem } from "@effect/platform/FileSystem"
 import { Effect } from "effect"
 import { Corruption } from "../errors.js"
 import type { LogDrop } from "../Stats.js"
-import { Manifest } from "../Manifest.js"
-import { Memtable } from "../Memtable.js"
-import { SstableStore } from "../SstableStore.js"
-import { Wal } from "../Wal.js"
+import { VersionSet } from "./version/versionSet.js"
+import { Memtables } from "./memtable/memtables.js"
+import { TableStore } from "./table/tableStore.js"
+import { Wal } from "./wal/wal.js"
 import { DbConfig } from "./dbConfig.js"
 import { DbStateTag } from "./dbState.js"
-import { CURRENT_FILE_NAME, logFileName, LOST_DIRECTORY_NAME, parseFileName, type ParsedFileName, tableFileName } from "./fileNames.js"
-import { syncDirectory } from "./fileIo.js"
+import { CURRENT_FILE_NAME, logFileName, LOST_DIRECTORY_NAME, parseFileName, type ParsedFileName, tableFileName } from "./fs/fileNames.js"
+import { syncDirectory } from "./fs/fileIo.js"
 import { writeMemtable } from "./flush.js"
 import { Memtable as Table } from "./memtable/memtable.js"
 import { liveFiles } from "./version/version.js"
@@ -26,23 +26,23 @@ import { BatchFormatError, DecodeError, decodeBatch } from "./wal/batchCodec.js"
 export const recover: Effect.Effect<
   void,
   Corruption | PlatformError,
-  DbConfig | DbStateTag | Manifest | Wal | Memtable | SstableStore | FileSystem
+  DbConfig | DbStateTag | VersionSet | Wal | Memtables | TableStore | FileSystem
 > = Effect.gen(function* () {
   const config = yield* DbConfig
   const state = yield* DbStateTag
-  const manifest = yield* Manifest
+  const versions = yield* VersionSet
   const wal = yield* Wal
-  const memtable = yield* Memtable
-  const store = yield* SstableStore
+  const memtables = yield* Memtables
+  const store = yield* TableStore
   const fs = yield* FileSystem
 
-  const existing = yield* manifest.recover
+  const existing = yield* versions.recover
   const files: Array<{ name: string; parsed: ParsedFileName }> = []
   for (const name of yield* fs.readDirectory(config.directory)) {
     const parsed = parseFileName(name)
     if (parsed === undefined) continue
     files.push({ name, parsed })
-    if ("number" in parsed) manifest.markFileNumberUsed(parsed.number)
+    if ("number" in parsed) versions.markFileNumberUsed(parsed.number)
   }
   // Tables exist only once a CURRENT does (it is written before the first table). Without it,
   // opening as a new database would delete them as orphans: refuse instead.
@@ -57,16 +57,16 @@ export const recover: Effect.Effect<
   const numbered = (kind: "log" | "table" | "manifest") =>
     files.flatMap((f) => (f.parsed.kind === kind ? [f.parsed.number] : []))
   const onDisk = new Set(numbered("table"))
-  for (const n of liveFiles(manifest.current())) {
+  for (const n of liveFiles(versions.current())) {
     if (!onDisk.has(n)) {
       return yield* new Corruption({ file: tableFileName(n), offset: 0, description: "table named by the manifest is missing" })
     }
   }
 
   const logs = numbered("log")
-    .filter((n) => n >= manifest.logNumber())
+    .filter((n) => n >= versions.logNumber())
     .sort((a, b) => a - b)
-  let last = manifest.lastSequence()
+  let last = versions.lastSequence()
   const recovered = new Table(0)
   const mode = config.options.walRecoveryMode
   const report = { logsReplayed: 0, recordsReplayed: 0, tornTails: [] as Array<LogDrop>, damage: [] as Array<LogDrop> }
@@ -120,19 +120,19 @@ export const recover: Effect.Effect<
   state.lastSequence = last
   state.visibleSequence = last
 
-  const newLog = manifest.newFileNumber()
-  yield* manifest.startNewManifest({ logNumber: manifest.logNumber(), lastSequence: last })
-  const meta = yield* writeMemtable(recovered, { store, manifest }, [])
-  yield* manifest.logAndApply({
+  const newLog = versions.newFileNumber()
+  yield* versions.startNewManifest({ logNumber: versions.logNumber(), lastSequence: last })
+  const meta = yield* writeMemtable(recovered, { store, versions }, [])
+  yield* versions.logAndApply({
     newFiles: meta === undefined ? [] : [{ level: 0, meta }],
     logNumber: newLog,
     lastSequence: last
   })
   yield* wal.open(newLog)
-  memtable.reset(newLog)
+  memtables.reset(newLog)
 
-  const live = liveFiles(manifest.current())
-  const current = manifest.manifestNumber()
+  const live = liveFiles(versions.current())
+  const current = versions.manifestNumber()
   const kept = new Set(keep)
   // An open that found damage deletes nothing it does not know to be obsolete: the damaged and
   // dropped logs, and tables the manifest does not name, go into lost/ for inspection or repair.

@@ -8,10 +8,10 @@ import { Buffer } from "node:buffer"
 import { Chunk, Effect, Option, type Scope, Stream } from "effect"
 import type { Bytes, Cursor, DbService, Entry, ScanOptions } from "../Db.js"
 import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
-import type { Manifest } from "../Manifest.js"
-import type { Memtable } from "../Memtable.js"
+import type { VersionSet } from "./version/versionSet.js"
+import type { Memtables } from "./memtable/memtables.js"
 import type { ResolvedOptions } from "../Options.js"
-import type { SstableStore, TablePins } from "../SstableStore.js"
+import type { TableStore, TablePins } from "./table/tableStore.js"
 import type { DbState } from "./dbState.js"
 import type { InternalIterator } from "./iter/internalIterator.js"
 import { LevelIterator } from "./iter/levelIterator.js"
@@ -93,16 +93,16 @@ export const resolveScan = (options: ScanOptions | undefined): ResolvedScan | In
 
 /** The merged internal iterator over the memtables and the version's tables. */
 export const mergedIterator = (
-  memtable: Memtable,
+  memtables: Memtables,
   version: Version,
-  store: SstableStore,
+  store: TableStore,
   pins: TablePins
 ): MergingIterator => {
-  const children: Array<InternalIterator> = [new MemtableIterator(memtable.mutable())]
-  const imms = memtable.immutables()
+  const children: Array<InternalIterator> = [new MemtableIterator(memtables.mutable())]
+  const imms = memtables.immutables()
   for (let i = imms.length - 1; i >= 0; i--) children.push(new MemtableIterator(imms[i]!))
-  const open = (meta: Parameters<SstableStore["iterator"]>[0]) => store.iterator(meta, pins)
-  const peek = (meta: Parameters<SstableStore["iterator"]>[0]) => store.peekIterator(meta, pins)
+  const open = (meta: Parameters<TableStore["iterator"]>[0]) => store.iterator(meta, pins)
+  const peek = (meta: Parameters<TableStore["iterator"]>[0]) => store.peekIterator(meta, pins)
   for (const f of version.levels[0]!) children.push(new LevelIterator([f], open, peek))
   for (let level = 1; level < version.levels.length; level++) {
     const files = version.levels[level]!
@@ -114,13 +114,13 @@ export const mergedIterator = (
 export const makeScan = (deps: {
   readonly options: ResolvedOptions
   readonly state: DbState
-  readonly memtable: Memtable
-  readonly manifest: Manifest
-  readonly store: SstableStore
+  readonly memtables: Memtables
+  readonly versions: VersionSet
+  readonly store: TableStore
   /** The sequence the scan reads at (validating a given snapshot). */
   readonly readSequence: (options: ScanOptions | undefined) => number | InvalidArgument
 }) => {
-  const { state, memtable, manifest, store } = deps
+  const { state, memtables, versions, store } = deps
 
   /**
    * Opens a cursor: validates, pins the sequence, the version and (as they open) the tables until
@@ -138,12 +138,12 @@ export const makeScan = (deps: {
         () => Effect.sync(() => state.unpinSequence(sequence))
       )
       const version = yield* Effect.acquireRelease(
-        Effect.sync(() => manifest.acquire()),
-        (v) => Effect.sync(() => manifest.release(v))
+        Effect.sync(() => versions.acquire()),
+        (v) => Effect.sync(() => versions.release(v))
       )
       const pins: TablePins = new Set()
       yield* Effect.addFinalizer(() => store.unpin(pins))
-      const merged = mergedIterator(memtable, version, store, pins)
+      const merged = mergedIterator(memtables, version, store, pins)
       const user = new UserIterator(merged, sequence, scan.bounds, scan.reverse, scan.limit)
 
       const keys: Array<string> = []

@@ -22,10 +22,10 @@ import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import { Deferred, Effect, FiberId } from "effect"
 import type { DbError } from "../errors.js"
 import { DbClosed } from "../errors.js"
-import type { Manifest } from "../Manifest.js"
-import type { Memtable } from "../Memtable.js"
+import type { VersionSet } from "./version/versionSet.js"
+import type { Memtables } from "./memtable/memtables.js"
 import type { ResolvedOptions } from "../Options.js"
-import type { Wal } from "../Wal.js"
+import type { Wal } from "./wal/wal.js"
 import type { DbState } from "./dbState.js"
 import { realSleep } from "./realSleep.js"
 import { stallDecision, stallThresholds } from "./compaction/writeStall.js"
@@ -57,10 +57,10 @@ export const makeWriter = (deps: {
   readonly options: ResolvedOptions
   readonly state: DbState
   readonly wal: Wal
-  readonly memtable: Memtable
-  readonly manifest: Manifest
+  readonly memtables: Memtables
+  readonly versions: VersionSet
 }): Writer => {
-  const { options, state, wal, memtable, manifest } = deps
+  const { options, state, wal, memtables, versions } = deps
   const thresholds = stallThresholds(options)
   let writing = false
   let queue: Array<Pending> = []
@@ -75,10 +75,10 @@ export const makeWriter = (deps: {
     Effect.uninterruptible(Effect.tapError(io, (error) => Effect.sync(() => logFailed(error))))
 
   const rotateNow = Effect.suspend(() => {
-    const number = manifest.newFileNumber()
+    const number = versions.newFileNumber()
     return keepLogFailure(wal.open(number)).pipe(
       Effect.map(() => {
-        memtable.rotate(number)
+        memtables.rotate(number)
         state.signalWork()
         return true
       })
@@ -89,9 +89,9 @@ export const makeWriter = (deps: {
   const decide = (slowed: boolean) =>
     stallDecision(
       {
-        level0Tables: manifest.current().levels[0]!.length,
-        memtableBytes: memtable.mutable().approximateBytes,
-        immutableMemtables: memtable.immutables().length,
+        level0Tables: versions.current().levels[0]!.length,
+        memtableBytes: memtables.mutable().approximateBytes,
+        immutableMemtables: memtables.immutables().length,
         slowed
       },
       thresholds,
@@ -189,7 +189,7 @@ export const makeWriter = (deps: {
 
   const apply = (batch: EncodedBatch, first: number) => {
     const { keys, kinds, values } = batch
-    for (let i = 0; i < keys.length; i++) memtable.add(keys[i]!, first + i, kinds[i]!, values[i]!)
+    for (let i = 0; i < keys.length; i++) memtables.add(keys[i]!, first + i, kinds[i]!, values[i]!)
     if (state.writtenKeyWatchers.size > 0) for (const w of state.writtenKeyWatchers) for (const k of keys) w.add(k)
     state.userBytesWritten += batch.userBytes
   }
@@ -276,7 +276,7 @@ export const makeWriter = (deps: {
         Effect.suspend(() => {
           if (writing) return restore(rotate)
           if (state.closed) return Effect.fail(new DbClosed({ method: "flush" }))
-          if (memtable.mutable().isEmpty) return Effect.succeed(false)
+          if (memtables.mutable().isEmpty) return Effect.succeed(false)
           writing = true
           return rotateNow.pipe(Effect.ensuring(drainQueue))
         })

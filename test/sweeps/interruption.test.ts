@@ -40,7 +40,7 @@ import { Chunk, Context, Deferred, Effect, Exit, Fiber, FiberId, Layer, Option, 
 import { readdirSync } from "node:fs"
 import { Db, type DbService } from "../../src/Db.js"
 import type { DbError } from "../../src/errors.js"
-import { PositionalRead, SyncAppend } from "../../src/internal/fileCapabilities.js"
+import { PositionalRead, SyncAppend } from "../../src/internal/fs/fileCapabilities.js"
 import * as MemoryFileSystem from "../../src/MemoryFileSystem.js"
 import type { DbOptions } from "../../src/Options.js"
 import { WriteBatch } from "../../src/WriteBatch.js"

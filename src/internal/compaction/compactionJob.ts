@@ -8,7 +8,7 @@
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
 import type { Corruption } from "../../errors.js"
-import type { SstableStore, TableSink, TablePins } from "../../SstableStore.js"
+import type { TableStore, TableSink, TablePins } from "../table/tableStore.js"
 import type { InternalIterator } from "../iter/internalIterator.js"
 import { LevelIterator } from "../iter/levelIterator.js"
 import { MergingIterator } from "../iter/mergingIterator.js"
@@ -26,7 +26,7 @@ export interface CompactionOutcome {
 }
 
 /** The merged input of a task: L0 inputs one iterator each (they overlap), a level's files concatenated. */
-const taskIterator = (task: CompactionTask, store: SstableStore, pins: TablePins): MergingIterator => {
+const taskIterator = (task: CompactionTask, store: TableStore, pins: TablePins): MergingIterator => {
   // A compaction reads each block once and then deletes its inputs: it leaves the block cache alone.
   const open = (meta: FileMeta) => store.iterator(meta, pins, false)
   const peek = (meta: FileMeta) => store.peekIterator(meta, pins, false)
@@ -43,7 +43,7 @@ const taskIterator = (task: CompactionTask, store: SstableStore, pins: TablePins
 export const runCompaction = (
   task: CompactionTask,
   deps: {
-    readonly store: SstableStore
+    readonly store: TableStore
     readonly newFileNumber: () => number
     /** Live snapshot sequences, ascending, and the oldest sequence any reader may use. */
     readonly snapshots: ReadonlyArray<number>

@@ -10,7 +10,7 @@ import { attempt } from "./attempt.js"
 import { errnoError } from "./errno.js"
 import type { MemoryState } from "./state.js"
 import { fileInfo, type FileNode, type Node } from "./tree.js"
-import { PositionalRead, SyncAppend } from "../fileCapabilities.js"
+import { PositionalRead, SyncAppend } from "../fs/fileCapabilities.js"
 
 export interface Access {
   readonly readable: boolean

@@ -9,7 +9,7 @@ import { Effect, Layer } from "effect"
 import * as NFS from "node:fs"
 import { nodeError } from "./nodeError.js"
 import { SyncFile } from "./syncFile.js"
-import { SyncOpen, type SyncOpenFileSystem } from "../fileCapabilities.js"
+import { SyncOpen, type SyncOpenFileSystem } from "../fs/fileCapabilities.js"
 
 const openFile = (path: string, options?: FileSystem.OpenFileOptions): Effect.Effect<SyncFile, PlatformError> => {
   const flag = options?.flag ?? "r"

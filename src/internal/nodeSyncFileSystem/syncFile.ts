@@ -13,7 +13,7 @@ import { Buffer } from "node:buffer"
 import * as NFS from "node:fs"
 import { fileInfo } from "./fileInfo.js"
 import { nodeError } from "./nodeError.js"
-import { PositionalRead, SyncAppend } from "../fileCapabilities.js"
+import { PositionalRead, SyncAppend } from "../fs/fileCapabilities.js"
 
 export class SyncFile implements FileSystem.File {
   readonly [FileSystem.FileTypeId]: FileSystem.FileTypeId = FileSystem.FileTypeId

@@ -14,7 +14,7 @@ import type { File } from "@effect/platform/FileSystem"
 import { Buffer } from "node:buffer"
 import { Effect } from "effect"
 import { Corruption } from "../../errors.js"
-import { hasPositionalRead, PositionalRead } from "../fileCapabilities.js"
+import { hasPositionalRead, PositionalRead } from "../fs/fileCapabilities.js"
 
 /** What reading a table can fail with. */
 export type TableError = Corruption | PlatformError

@@ -9,7 +9,7 @@
 import { Buffer } from "node:buffer"
 import { KIND_DELETE, KIND_PUT, type Kind } from "../key/internalKey.js"
 import { DecodeError, encodeVarint, varintLength, VarintReader } from "../format/varint.js"
-import { BATCH_HEADER_SIZE } from "./logFormat.js"
+import { BATCH_HEADER_SIZE } from "../record/logFormat.js"
 import { allocPayload } from "./payloadArena.js"
 
 

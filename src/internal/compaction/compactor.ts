@@ -8,18 +8,18 @@
 import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { Context, Effect, Layer, Option, type Scope } from "effect"
-import { BackgroundDefect, type DbError } from "./errors.js"
-import { Manifest } from "./Manifest.js"
-import { Memtable } from "./Memtable.js"
-import { SstableStore } from "./SstableStore.js"
-import { DbConfig } from "./internal/dbConfig.js"
-import { DbStateTag } from "./internal/dbState.js"
-import { logFileName, tableFileName } from "./internal/fileNames.js"
-import { writeMemtable } from "./internal/flush.js"
-import { runCompaction } from "./internal/compaction/compactionJob.js"
-import { nextManualTask, startManualCompaction } from "./internal/compaction/manualRange.js"
-import { pickCompaction } from "./internal/compaction/pick.js"
-import { type CompactionTask, resultEdit } from "./internal/compaction/task.js"
+import { BackgroundDefect, type DbError } from "../../errors.js"
+import { VersionSet } from "../version/versionSet.js"
+import { Memtables } from "../memtable/memtables.js"
+import { TableStore } from "../table/tableStore.js"
+import { DbConfig } from "../dbConfig.js"
+import { DbStateTag } from "../dbState.js"
+import { logFileName, tableFileName } from "../fs/fileNames.js"
+import { writeMemtable } from "../flush.js"
+import { runCompaction } from "./compactionJob.js"
+import { nextManualTask, startManualCompaction } from "./manualRange.js"
+import { pickCompaction } from "./pick.js"
+import { type CompactionTask, resultEdit } from "./task.js"
 
 export interface Compactor {
   /** Flushes the oldest immutable memtable; false when there is none. */
@@ -37,33 +37,33 @@ export const Compactor = Context.GenericTag<Compactor>("stratadb/Compactor")
 export const make: Effect.Effect<
   Compactor,
   never,
-  DbConfig | DbStateTag | Manifest | Memtable | SstableStore | FileSystem | Scope.Scope
+  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | FileSystem | Scope.Scope
 > = Effect.gen(function* () {
   const config = yield* DbConfig
   const state = yield* DbStateTag
-  const manifest = yield* Manifest
-  const memtable = yield* Memtable
-  const store = yield* SstableStore
+  const versions = yield* VersionSet
+  const memtables = yield* Memtables
+  const store = yield* TableStore
   const fs = yield* FileSystem
 
   const flushLock = yield* Effect.makeSemaphore(1)
   const compactionLock = yield* Effect.makeSemaphore(1)
 
   const flushOne: Effect.Effect<boolean, PlatformError> = flushLock.withPermits(1)(Effect.gen(function* () {
-    const immutables = memtable.immutables()
+    const immutables = memtables.immutables()
     const oldest = immutables[0]
     if (oldest === undefined) return false
-    const meta = yield* writeMemtable(oldest, { store, manifest }, state.snapshotSequences())
+    const meta = yield* writeMemtable(oldest, { store, versions }, state.snapshotSequences())
     // The log after `oldest`'s, read now: the writer may have rotated while the table was written
     // (only this flusher drops immutables, so `oldest` is still the first).
-    const now = memtable.immutables()
-    const nextLog = now[1]?.logNumber ?? memtable.mutable().logNumber
-    yield* manifest.logAndApply({
+    const now = memtables.immutables()
+    const nextLog = now[1]?.logNumber ?? memtables.mutable().logNumber
+    yield* versions.logAndApply({
       newFiles: meta === undefined ? [] : [{ level: 0, meta }],
       logNumber: nextLog,
       lastSequence: state.lastSequence
     })
-    memtable.dropOldestImmutable(oldest)
+    memtables.dropOldestImmutable(oldest)
     state.flushes++
     state.flushBytesWritten += meta?.size ?? 0
     yield* fs.remove(config.file(logFileName(oldest.logNumber))).pipe(Effect.ignore)
@@ -73,7 +73,7 @@ export const make: Effect.Effect<
 
   /** Flushes what waits while a long compaction runs, so writers do not stall behind it. */
   const flushPending: Effect.Effect<void, PlatformError> = Effect.suspend(() =>
-    memtable.immutables().length === 0 ? Effect.void : Effect.asVoid(flushOne)
+    memtables.immutables().length === 0 ? Effect.void : Effect.asVoid(flushOne)
   )
 
   /** Runs a task and installs its result; a failure becomes the database's background error. */
@@ -82,16 +82,16 @@ export const make: Effect.Effect<
       // After a background error no more work is done: its state on disk is not known.
       if (state.backgroundError !== undefined) return yield* Effect.fail(state.backgroundError)
       if (task.trivialMove) {
-        yield* manifest.logAndApply(resultEdit(task, []))
+        yield* versions.logAndApply(resultEdit(task, []))
       } else {
         const outcome = yield* runCompaction(task, {
           store,
-          newFileNumber: manifest.newFileNumber,
+          newFileNumber: versions.newFileNumber,
           snapshots: state.snapshotSequences(),
           oldestReader: state.oldestSnapshot(),
           between: flushPending
         })
-        yield* manifest.logAndApply(resultEdit(task, outcome.outputs))
+        yield* versions.logAndApply(resultEdit(task, outcome.outputs))
         state.compactionBytesRead += outcome.bytesRead
         state.compactionBytesWritten += outcome.bytesWritten
       }
@@ -108,11 +108,11 @@ export const make: Effect.Effect<
     )
 
   const compactionConfig = config.options
-  const pointers = () => manifest.compactPointers()
+  const pointers = () => versions.compactPointers()
 
   const compactOne: Effect.Effect<boolean, DbError> = compactionLock.withPermits(1)(
     Effect.suspend(() => {
-      const task = pickCompaction(manifest.current(), compactionConfig, { compactPointers: pointers() })
+      const task = pickCompaction(versions.current(), compactionConfig, { compactPointers: pointers() })
       return Option.isNone(task) ? Effect.succeed(false) : Effect.as(execute(task.value), true)
     })
   )
@@ -123,7 +123,7 @@ export const make: Effect.Effect<
       while (true) {
         const step = yield* compactionLock.withPermits(1)(
           Effect.suspend(() => {
-            const next = nextManualTask(manifest.current(), compactionConfig, manual)
+            const next = nextManualTask(versions.current(), compactionConfig, manual)
             return Option.isNone(next.task) ? Effect.succeed(next) : Effect.as(execute(next.task.value), next)
           })
         )
@@ -133,13 +133,13 @@ export const make: Effect.Effect<
     })
 
   const deleteObsoleteFiles: Effect.Effect<void> = Effect.suspend(() => {
-    const obsolete = manifest.obsoleteTables()
+    const obsolete = versions.obsoleteTables()
     if (obsolete.length === 0) return Effect.void
     return Effect.forEach(
       obsolete,
       (n) => store.evict(n).pipe(Effect.zipRight(fs.remove(config.file(tableFileName(n)))), Effect.ignore),
       { discard: true }
-    ).pipe(Effect.zipRight(Effect.sync(() => manifest.forgetTables(obsolete))))
+    ).pipe(Effect.zipRight(Effect.sync(() => versions.forgetTables(obsolete))))
   })
 
   const step: Effect.Effect<boolean, DbError> = Effect.gen(function* () {
@@ -192,5 +192,5 @@ const describeDefect = (defect: unknown): string => {
 export const layer: Layer.Layer<
   Compactor,
   never,
-  DbConfig | DbStateTag | Manifest | Memtable | SstableStore | FileSystem
+  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | FileSystem
 > = Layer.scoped(Compactor, make)

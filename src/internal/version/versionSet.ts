@@ -1,5 +1,5 @@
 /**
- * The `Manifest` service (LevelDB's VersionSet): the current `Version` of the table tree, the
+ * The `VersionSet` service (LevelDB's VersionSet): the current `Version` of the table tree, the
  * counters that must survive a restart (next file number, WAL log number, last sequence), and the
  * MANIFEST log of version edits behind them. Format: doc/manifest_format.md.
  *
@@ -11,17 +11,17 @@ import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem, type File } from "@effect/platform/FileSystem"
 import { Context, Effect, Layer, Scope, Exit } from "effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import { Corruption } from "./errors.js"
-import { DbConfig } from "./internal/dbConfig.js"
-import { replaceFileAtomically, syncDirectory } from "./internal/fileIo.js"
-import { CURRENT_FILE_NAME, CURRENT_TEMP_FILE_NAME, manifestFileName } from "./internal/fileNames.js"
-import { LogWriter } from "./internal/wal/logWriter.js"
-import { readLog } from "./internal/wal/logReader.js"
-import * as V from "./internal/version/version.js"
-import { type CompactPointer, decodeVersionEdit, encodeVersionEdit, type VersionEdit } from "./internal/version/versionEdit.js"
-import { type CompactionState, initialCompactionState, recordEdit } from "./internal/compaction/pick.js"
+import { Corruption } from "../../errors.js"
+import { DbConfig } from "../dbConfig.js"
+import { replaceFileAtomically, syncDirectory } from "../fs/fileIo.js"
+import { CURRENT_FILE_NAME, CURRENT_TEMP_FILE_NAME, manifestFileName } from "../fs/fileNames.js"
+import { LogWriter } from "../record/logWriter.js"
+import { readLog } from "../record/logReader.js"
+import * as V from "./version.js"
+import { type CompactPointer, decodeVersionEdit, encodeVersionEdit, type VersionEdit } from "./versionEdit.js"
+import { type CompactionState, initialCompactionState, recordEdit } from "../compaction/pick.js"
 
-export interface Manifest {
+export interface VersionSet {
   /** The current version. */
   readonly current: () => V.Version
   /** WALs numbered below this are fully in tables. */
@@ -53,9 +53,9 @@ export interface Manifest {
   readonly manifestNumber: () => number
 }
 
-export const Manifest = Context.GenericTag<Manifest>("stratadb/Manifest")
+export const VersionSet = Context.GenericTag<VersionSet>("stratadb/VersionSet")
 
-export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.Scope> = Effect.gen(function* () {
+export const make: Effect.Effect<VersionSet, never, DbConfig | FileSystem | Scope.Scope> = Effect.gen(function* () {
   const config = yield* DbConfig
   const fs = yield* FileSystem
   const outerScope = yield* Scope.Scope
@@ -201,7 +201,7 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
 
   yield* Effect.addFinalizer(() => closeFile)
 
-  return Manifest.of({
+  return VersionSet.of({
     current: () => version,
     logNumber: () => logNumber,
     lastSequence: () => lastSequence,
@@ -235,4 +235,4 @@ export const make: Effect.Effect<Manifest, never, DbConfig | FileSystem | Scope.
   })
 })
 
-export const layer: Layer.Layer<Manifest, never, DbConfig | FileSystem> = Layer.scoped(Manifest, make)
+export const layer: Layer.Layer<VersionSet, never, DbConfig | FileSystem> = Layer.scoped(VersionSet, make)

@@ -1,14 +1,14 @@
 /**
- * The `Memtable` service: the mutable memtable that takes writes and the immutable ones waiting
+ * The `Memtables` service: the mutable memtable that takes writes and the immutable ones waiting
  * for the flusher (oldest first). Reads look at the mutable one, then the immutables newest first.
  * All operations are synchronous: the memtable lives on the JavaScript thread.
  */
 import { Context, Effect, Layer } from "effect"
-import type { Kind } from "./internal/key/internalKey.js"
-import type { MemEntry } from "./internal/memtable/memEntry.js"
-import { Memtable as Table } from "./internal/memtable/memtable.js"
+import type { Kind } from "../key/internalKey.js"
+import type { MemEntry } from "./memEntry.js"
+import { Memtable as Table } from "./memtable.js"
 
-export interface Memtable {
+export interface Memtables {
   readonly mutable: () => Table
   /** Immutable memtables, oldest first. */
   readonly immutables: () => ReadonlyArray<Table>
@@ -25,12 +25,12 @@ export interface Memtable {
   readonly bytes: () => number
 }
 
-export const Memtable = Context.GenericTag<Memtable>("stratadb/Memtable")
+export const Memtables = Context.GenericTag<Memtables>("stratadb/Memtables")
 
-export const make: Effect.Effect<Memtable> = Effect.sync(() => {
+export const make: Effect.Effect<Memtables> = Effect.sync(() => {
   let mutable = new Table(0)
   let immutables: Array<Table> = []
-  return Memtable.of({
+  return Memtables.of({
     mutable: () => mutable,
     immutables: () => immutables,
     add: (key, seq, kind, value) => mutable.add(key, seq, kind, value),
@@ -65,4 +65,4 @@ export const make: Effect.Effect<Memtable> = Effect.sync(() => {
   })
 })
 
-export const layer: Layer.Layer<Memtable> = Layer.effect(Memtable, make)
+export const layer: Layer.Layer<Memtables> = Layer.effect(Memtables, make)

@@ -48,7 +48,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { createHash, randomBytes, randomUUID } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { Effect, Exit, type Scope } from "effect"
-import { DbLocked } from "../errors.js"
+import { DbLocked } from "../../errors.js"
 
 /** This module's token: locks it took carry it. */
 const instance = randomUUID()

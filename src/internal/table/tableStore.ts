@@ -1,5 +1,5 @@
 /**
- * The `SstableStore` service: the database's tables. Writing one (`create`: a `TableBuilder`
+ * The `TableStore` service: the database's tables. Writing one (`create`: a `TableBuilder`
  * streamed to its file), and reading them through the table cache (internal/table/tableCache.ts:
  * `acquire`/`release` for point reads, `iterator` for scans and compactions) over one LRU block
  * cache shared by all tables (whose policy internal/table/blockFetch.ts owns).
@@ -9,16 +9,16 @@ import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import { DbConfig } from "./internal/dbConfig.js"
-import { tableFileName } from "./internal/fileNames.js"
-import type { InternalIterator } from "./internal/iter/internalIterator.js"
-import type { Kind } from "./internal/key/internalKey.js"
-import { BlockCache } from "./internal/table/blockCache.js"
-import { makeTableCache, type TableCache, type TablePins } from "./internal/table/tableCache.js"
-import { TableBuilder } from "./internal/table/tableBuilder.js"
-import type { TableError } from "./internal/table/tableFile.js"
-import type { TableCounters } from "./internal/table/tableReader.js"
-import type { FileMeta } from "./internal/version/fileMeta.js"
+import { DbConfig } from "../dbConfig.js"
+import { tableFileName } from "../fs/fileNames.js"
+import type { InternalIterator } from "../iter/internalIterator.js"
+import type { Kind } from "../key/internalKey.js"
+import { BlockCache } from "./blockCache.js"
+import { makeTableCache, type TableCache, type TablePins } from "./tableCache.js"
+import { TableBuilder } from "./tableBuilder.js"
+import type { TableError } from "./tableFile.js"
+import type { TableCounters } from "./tableReader.js"
+import type { FileMeta } from "../version/fileMeta.js"
 
 export type { TablePins }
 
@@ -39,7 +39,7 @@ export interface TableSink {
 /** The counters every table reader of the store bumps. */
 export type ReadCounters = TableCounters
 
-export interface SstableStore {
+export interface TableStore {
   /** Starts writing table `number`. */
   readonly create: (number: number) => Effect.Effect<TableSink, PlatformError>
   /** The table cache's lookup: the table's reader, pinned until `release` (see `TableCache`). */
@@ -61,9 +61,9 @@ export interface SstableStore {
   readonly openTables: () => number
 }
 
-export const SstableStore = Context.GenericTag<SstableStore>("stratadb/SstableStore")
+export const TableStore = Context.GenericTag<TableStore>("stratadb/TableStore")
 
-export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Scope.Scope> = Effect.gen(function* () {
+export const make: Effect.Effect<TableStore, never, DbConfig | FileSystem | Scope.Scope> = Effect.gen(function* () {
   const config = yield* DbConfig
   const fs = yield* FileSystem
   const outer = yield* Scope.Scope
@@ -108,7 +108,7 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
 
   yield* Effect.addFinalizer(() => tables.closeAll)
 
-  return SstableStore.of({
+  return TableStore.of({
     create,
     acquire: tables.acquire,
     release: tables.release,
@@ -122,4 +122,4 @@ export const make: Effect.Effect<SstableStore, never, DbConfig | FileSystem | Sc
   })
 })
 
-export const layer: Layer.Layer<SstableStore, never, DbConfig | FileSystem> = Layer.scoped(SstableStore, make)
+export const layer: Layer.Layer<TableStore, never, DbConfig | FileSystem> = Layer.scoped(TableStore, make)

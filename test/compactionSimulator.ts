@@ -15,11 +15,11 @@
  * Write amplification = (flushed + compaction written) / flushed (table bytes only; no WAL).
  */
 import { Option } from "effect"
-import type { FileMeta } from "../version/fileMeta.js"
-import { applyEdit, empty, levelBytes, type Version } from "../version/version.js"
-import { type ManualCompaction, nextManualTask, startManualCompaction } from "./manualRange.js"
-import { type CompactionState, compactionScores, initialCompactionState, pickCompaction, recordEdit } from "./pick.js"
-import { applyTask, type CompactionConfig, type CompactionTask } from "./task.js"
+import type { FileMeta } from "../src/internal/version/fileMeta.js"
+import { applyEdit, empty, levelBytes, type Version } from "../src/internal/version/version.js"
+import { type ManualCompaction, nextManualTask, startManualCompaction } from "../src/internal/compaction/manualRange.js"
+import { type CompactionState, compactionScores, initialCompactionState, pickCompaction, recordEdit } from "../src/internal/compaction/pick.js"
+import { applyTask, type CompactionConfig, type CompactionTask } from "../src/internal/compaction/task.js"
 
 const KEY_WIDTH = 12
 

@@ -10,12 +10,12 @@ import { FileSystem, type File } from "@effect/platform/FileSystem"
 import { Buffer } from "node:buffer"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import { DbConfig } from "./internal/dbConfig.js"
-import { syncDirectory } from "./internal/fileIo.js"
-import { logFileName } from "./internal/fileNames.js"
-import { hasSyncAppend, SyncAppend, type SyncAppendFile } from "./internal/fileCapabilities.js"
-import { LogWriter } from "./internal/wal/logWriter.js"
-import { type LogReadResult, readLog } from "./internal/wal/logReader.js"
+import { DbConfig } from "../dbConfig.js"
+import { syncDirectory } from "../fs/fileIo.js"
+import { logFileName } from "../fs/fileNames.js"
+import { hasSyncAppend, SyncAppend, type SyncAppendFile } from "../fs/fileCapabilities.js"
+import { LogWriter } from "../record/logWriter.js"
+import { type LogReadResult, readLog } from "../record/logReader.js"
 
 export interface Wal {
   /** Starts log `number`; the previous log file is synced and closed. */

@@ -1,0 +1,33 @@
+/**
+ * What `stats` reports that no service keeps by itself: bytes and work done since open, and what
+ * the open's recovery found. Each counter has one writer (named beside it).
+ */
+import type { RecoveryStats } from "../../Stats.js"
+
+export class Counters {
+  /** Bytes of keys and values the user wrote (writer). */
+  userBytesWritten = 0
+  /** Flushes done and the bytes they wrote (flush). */
+  flushes = 0
+  flushBytesWritten = 0
+  /** Compactions done, bytes read and written (compaction job). */
+  compactions = 0
+  compactionBytesRead = 0
+  compactionBytesWritten = 0
+  /** Time writers waited, and writes slowed down (writer). */
+  stallMicros = 0
+  slowdowns = 0
+  /** Point reads, and the tables they searched (point read). */
+  gets = 0
+  tableReads = 0
+  /** What the open found in the WALs it replayed (recovery). */
+  recovery: RecoveryStats = {
+    walRecoveryMode: "tolerateTornTail",
+    logsReplayed: 0,
+    recordsReplayed: 0,
+    tornTails: [],
+    damage: [],
+    droppedLogs: [],
+    movedToLost: []
+  }
+}
