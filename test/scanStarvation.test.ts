@@ -155,8 +155,10 @@ describe("scan starvation", () => {
   it.live("a loop of scans that never waits lets pending compactions finish and a synced put complete", () => {
     const gate = new SyncGate()
     return Effect.gen(function* () {
-      // Each half of the keys fits one memtable: the second flush makes the second L0 table.
-      const options = { directory: "/busyscans-compaction", ...small, writeBufferSize: 64 * 1024, level0CompactionTrigger: 2 }
+      // Each half of the keys fits one memtable: the second flush makes the second L0 table. (With
+      // 64 KiB the second half sometimes filled one: a flush and a compaction ran before the gate
+      // closed, the compaction took the gate's one pass, and the flush below waited forever.)
+      const options = { directory: "/busyscans-compaction", ...small, writeBufferSize: 1024 * 1024, level0CompactionTrigger: 2 }
       const n = 3000
       const name = (i: number) => `k${String((i * 7919) % n).padStart(5, "0")}`
       yield* withDb(options, (db) =>
@@ -164,6 +166,8 @@ describe("scan starvation", () => {
           for (let i = 0; i < n / 2; i++) yield* db.put(name(i), `v${i}`)
           yield* db.flush
           for (let i = n / 2; i < n; i++) yield* db.put(name(i), `v${i}`)
+          const one = yield* db.stats
+          assert.deepStrictEqual([one.levels[0]!.tables, one.immutableMemtables, one.compactions], [1, 0, 0], "the second half stayed in the memtable")
           // This flush's table sync passes; the compaction's waits (until the put is done).
           gate.hold(1)
           yield* db.flush

@@ -8,7 +8,7 @@ import { FileSystem } from "@effect/platform/FileSystem"
 import { Buffer } from "node:buffer"
 import { Path } from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
-import { Context, Effect, Either, Layer, Option, type Scope } from "effect"
+import { Effect, Either, Layer, Option, type Scope } from "effect"
 import * as Compactor from "./compaction/compactor.js"
 import type { Bytes, DbService, DeleteRangeOptions, ReadOptions, ScanOptions, Snapshot, WriteOptions } from "../Db.js"
 import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
@@ -25,7 +25,7 @@ import { makeDirectoryDurably } from "./fs/fileIo.js"
 import { CURRENT_FILE_NAME, LOCK_FILE_NAME } from "./fs/fileNames.js"
 import { acquireLock } from "./fs/lock.js"
 import { makePointRead } from "./pointRead.js"
-import { recover } from "./recovery.js"
+import * as Recovery from "./recovery.js"
 import { makeScan } from "./scan.js"
 import * as Snapshots from "./snapshot.js"
 import { READ_OPTION_FIELDS, readOptions, reasonOf, resolveBatch, resolveBound, resolveDelete, resolveKey, resolvePut, resolveWriteOptions } from "./validate.js"
@@ -46,31 +46,42 @@ export const makeDb = (
     yield* makeDirectoryDurably(directory, path.dirname)
     yield* acquireLock(directory, path.join(directory, LOCK_FILE_NAME))
 
-    const state = new DbState()
+    // The layer graph: the base, the four storage services, the recovery (the compactor depends on
+    // it, so it runs before background work starts), the compactor; then the service on top.
     const base = Layer.mergeAll(
       Layer.succeed(DbConfig, { options: resolved, directory, file: (name: string) => path.join(directory, name) }),
-      Layer.succeed(DbStateTag, state)
+      Layer.sync(DbStateTag, () => new DbState())
     )
-    const services = Layer.mergeAll(VersionSet.layer, Wal.layer, Memtables.layer, TableStore.layer).pipe(
+    const storage = Layer.mergeAll(VersionSet.layer, Wal.layer, Memtables.layer, TableStore.layer)
+    const engine = Compactor.layer.pipe(
+      Layer.provideMerge(Recovery.layer),
+      Layer.provideMerge(storage),
       Layer.provideMerge(base)
     )
-    const context = yield* Layer.build(services)
-    yield* recover.pipe(Effect.provide(context))
-    const compactorContext = yield* Layer.build(Compactor.layer).pipe(Effect.provide(context))
+    return yield* Layer.build(engine).pipe(Effect.flatMap((context) => Effect.provide(makeService, context)))
+  })
 
-    const versions = Context.get(context, VersionSet.VersionSet)
-    const wal = Context.get(context, Wal.Wal)
-    const memtables = Context.get(context, Memtables.Memtables)
-    const store = Context.get(context, TableStore.TableStore)
-    const compactor = Context.get(compactorContext, Compactor.Compactor)
+/** The public operations over the engine's services, each taken from the context once. */
+const makeService: Effect.Effect<
+  DbService,
+  never,
+  DbConfig | DbStateTag | VersionSet.VersionSet | Wal.Wal | Memtables.Memtables | TableStore.TableStore | Compactor.Compactor | Scope.Scope
+> = Effect.gen(function* () {
+    const { options: resolved } = yield* DbConfig
+    const state = yield* DbStateTag
+    const versions = yield* VersionSet.VersionSet
+    const wal = yield* Wal.Wal
+    const memtables = yield* Memtables.Memtables
+    const store = yield* TableStore.TableStore
+    const compactor = yield* Compactor.Compactor
 
     const writer = makeWriter({ options: resolved, state, wal, memtables, versions })
     const { read: pointRead, readSync } = makePointRead({ state, memtables, versions, store })
 
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
-        state.closed = true
-        state.notifyChange()
+        state.lifecycle.closed = true
+        state.lifecycle.notifyChange()
         return writer.idle
       })
     )
@@ -79,7 +90,7 @@ export const makeDb = (
 
     /** `effect`, after a yield when a run of foreground work has had its slice (`DbState.yieldDue`). */
     const yieldingTo = <A, E>(effect: Effect.Effect<A, E>, entries = 1): Effect.Effect<A, E> =>
-      state.yieldDue(entries) ? Effect.zipRight(yieldToEventLoop, effect) : effect
+      state.slice.yieldDue(entries) ? Effect.zipRight(yieldToEventLoop, effect) : effect
 
     /** This open database's identity: the snapshots it makes belong to it (`snapshot.ts`). */
     const self: object = {}
@@ -102,28 +113,28 @@ export const makeDb = (
     /** The sequence a read reads at: the snapshot's, or the latest visible now. */
     const readSequence = (method: string, options: ReadOptions | undefined): number | InvalidArgument => {
       const snapshot = readSnapshot(method, options)
-      return snapshot === undefined ? state.visibleSequence : snapshot
+      return snapshot === undefined ? state.sequences.visible : snapshot
     }
 
     const get = (key: Bytes, options?: ReadOptions) =>
       Effect.suspend((): Effect.Effect<Option.Option<Uint8Array>, DbError> => {
-        if (state.closed) return closed("get")
+        if (state.lifecycle.closed) return closed("get")
         const k = resolveKey("get", key, resolved.maxKeySize)
         if (typeof k !== "string") return Effect.fail(k)
         const snapshot = readSnapshot("get", options)
         if (snapshot instanceof InvalidArgument) return Effect.fail(snapshot)
-        if (!state.yieldDue()) return pointRead(k, snapshot)
+        if (!state.slice.yieldDue()) return pointRead(k, snapshot)
         // The read starts after the yield (at the sequence visible then, unless a snapshot fixes it),
         // so an interruption during the yield leaves nothing pinned.
         return Effect.zipRight(
           yieldToEventLoop,
-          Effect.suspend((): Effect.Effect<Option.Option<Uint8Array>, DbError> => (state.closed ? closed("get") : pointRead(k, snapshot)))
+          Effect.suspend((): Effect.Effect<Option.Option<Uint8Array>, DbError> => (state.lifecycle.closed ? closed("get") : pointRead(k, snapshot)))
         )
       })
 
     const getMany = (keys: ReadonlyArray<Bytes>, options?: ReadOptions) =>
       Effect.suspend((): Effect.Effect<Array<Option.Option<Uint8Array>>, DbError> => {
-        if (state.closed) return closed("getMany")
+        if (state.lifecycle.closed) return closed("getMany")
         const resolvedKeys: Array<string> = []
         try {
           if (!Array.isArray(keys)) {
@@ -144,14 +155,14 @@ export const makeDb = (
         // One point in time for every key: the sequence is pinned while the reads wait for I/O, so
         // compaction keeps the versions they read.
         return Effect.acquireUseRelease(
-          Effect.sync(() => state.pinSequence(seq)),
+          Effect.sync(() => state.sequences.pin(seq)),
           () => Effect.forEach(resolvedKeys, (k) => pointRead(k, seq)),
-          () => Effect.sync(() => state.unpinSequence(seq))
+          () => Effect.sync(() => state.sequences.unpin(seq))
         )
       })
 
     const getSync = (key: Bytes, options?: ReadOptions): Either.Either<Option.Option<Uint8Array>, DbError> => {
-      if (state.closed) return Either.left(new DbClosed({ method: "getSync" }))
+      if (state.lifecycle.closed) return Either.left(new DbClosed({ method: "getSync" }))
       const k = resolveKey("getSync", key, resolved.maxKeySize)
       if (typeof k !== "string") return Either.left(k)
       const snapshot = readSnapshot("getSync", options)
@@ -191,33 +202,33 @@ export const makeDb = (
       if (o instanceof InvalidArgument) return Effect.fail(o)
       const ops: Array<ResolvedOp> | InvalidArgument = resolveBatch("write", batch, resolved.maxKeySize, resolved.maxValueSize)
       if (ops instanceof InvalidArgument) return Effect.fail(ops)
-      if (ops.length === 0) return Effect.suspend(() => (state.closed ? closed("write") : Effect.void))
+      if (ops.length === 0) return Effect.suspend(() => (state.lifecycle.closed ? closed("write") : Effect.void))
       return yieldingTo(writer.write(ops, o.sync), ops.length)
     }
 
     const snapshot: Effect.Effect<Snapshot, DbError, Scope.Scope> = Effect.acquireRelease(
       Effect.suspend(() => {
-        if (state.closed) return closed("snapshot")
-        const sequence = state.visibleSequence
-        state.pinSequence(sequence)
+        if (state.lifecycle.closed) return closed("snapshot")
+        const sequence = state.sequences.visible
+        state.sequences.pin(sequence)
         return Effect.succeed(Snapshots.make(self, sequence))
       }),
-      (s) => Effect.sync(() => state.unpinSequence(Snapshots.release(s)))
+      (s) => Effect.sync(() => state.sequences.unpin(Snapshots.release(s)))
     )
 
     /** Waits until every memtable frozen so far is in a table. */
     const awaitFlushed = (target: number): Effect.Effect<void, DbError> =>
       Effect.suspend(() => {
-        if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
+        if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
         const pendingOldest = memtables.immutables()[0]
         if (pendingOldest === undefined || pendingOldest.logNumber > target) return Effect.void
-        if (state.closed) return closed("flush")
-        state.signalWork()
-        return state.awaitChange().pipe(Effect.zipRight(awaitFlushed(target)))
+        if (state.lifecycle.closed) return closed("flush")
+        state.work.raise()
+        return state.lifecycle.awaitChange.pipe(Effect.zipRight(awaitFlushed(target)))
       })
 
     const flush: Effect.Effect<void, DbError> = Effect.suspend(() => {
-      if (state.closed) return closed("flush")
+      if (state.lifecycle.closed) return closed("flush")
       return writer.rotate.pipe(
         Effect.zipRight(
           Effect.suspend(() => {
@@ -229,11 +240,11 @@ export const makeDb = (
     })
 
     const stats: Effect.Effect<DbStats, DbError> = Effect.suspend(() => {
-      if (state.closed) return closed("stats")
+      if (state.lifecycle.closed) return closed("stats")
       const version = versions.current()
       const scores = compactionScores(version, resolved)
       const walBytes = wal.bytesWritten()
-      const written = walBytes + state.flushBytesWritten + state.compactionBytesWritten
+      const written = walBytes + state.counters.flushBytesWritten + state.counters.compactionBytesWritten
       return Effect.succeed<DbStats>({
         levels: version.levels.map((files, level) => ({
           level,
@@ -243,17 +254,17 @@ export const makeDb = (
         })),
         memtableBytes: memtables.bytes(),
         immutableMemtables: memtables.immutables().length,
-        lastSequence: state.visibleSequence,
-        userBytesWritten: state.userBytesWritten,
+        lastSequence: state.sequences.visible,
+        userBytesWritten: state.counters.userBytesWritten,
         walBytesWritten: walBytes,
-        flushBytesWritten: state.flushBytesWritten,
-        compactionBytesWritten: state.compactionBytesWritten,
-        compactionBytesRead: state.compactionBytesRead,
-        writeAmplification: state.userBytesWritten === 0 ? 0 : written / state.userBytesWritten,
-        flushes: state.flushes,
-        compactions: state.compactions,
-        stallMicros: state.stallMicros,
-        slowdowns: state.slowdowns,
+        flushBytesWritten: state.counters.flushBytesWritten,
+        compactionBytesWritten: state.counters.compactionBytesWritten,
+        compactionBytesRead: state.counters.compactionBytesRead,
+        writeAmplification: state.counters.userBytesWritten === 0 ? 0 : written / state.counters.userBytesWritten,
+        flushes: state.counters.flushes,
+        compactions: state.counters.compactions,
+        stallMicros: state.counters.stallMicros,
+        slowdowns: state.counters.slowdowns,
         blockCache: {
           hits: store.blockCache.hits,
           misses: store.blockCache.misses,
@@ -263,10 +274,10 @@ export const makeDb = (
         openTables: store.openTables(),
         bloomChecks: store.counters.bloomChecks,
         bloomNegatives: store.counters.bloomNegatives,
-        tableReads: state.tableReads,
-        gets: state.gets,
-        tablesReadPerGet: state.gets === 0 ? 0 : state.tableReads / state.gets,
-        recovery: state.recovery
+        tableReads: state.counters.tableReads,
+        gets: state.counters.gets,
+        tablesReadPerGet: state.counters.gets === 0 ? 0 : state.counters.tableReads / state.counters.gets,
+        recovery: state.counters.recovery
       })
     })
 
@@ -285,7 +296,7 @@ export const makeDb = (
      */
     const deleteRange = (options?: DeleteRangeOptions): Effect.Effect<void, DbError> =>
       Effect.suspend(() => {
-        if (state.closed) return closed("deleteRange")
+        if (state.lifecycle.closed) return closed("deleteRange")
         const o = readOptions("deleteRange", options, DELETE_RANGE_FIELDS)
         if (o instanceof InvalidArgument) return Effect.fail(o)
         const w = resolveWriteOptions("deleteRange", o.sync === undefined ? undefined : { sync: o.sync })
@@ -295,10 +306,7 @@ export const makeDb = (
         const written = new Set<string>()
         return Effect.scoped(
           Effect.gen(function* () {
-            yield* Effect.acquireRelease(
-              Effect.sync(() => state.writtenKeyWatchers.add(written)),
-              () => Effect.sync(() => state.writtenKeyWatchers.delete(written))
-            )
+            yield* writer.watchWrites(written)
             const c = yield* cursor({ ...(range as ScanOptions), keys: true, values: false })
             for (;;) {
               const entries = yield* c.next(DELETE_RANGE_CHUNK)
@@ -314,7 +322,7 @@ export const makeDb = (
 
     const compactRange = (start?: Bytes, end?: Bytes): Effect.Effect<void, DbError> =>
       Effect.suspend(() => {
-        if (state.closed) return closed("compactRange")
+        if (state.lifecycle.closed) return closed("compactRange")
         const lo = resolveBound("compactRange", "start", start)
         const hi = resolveBound("compactRange", "end", end)
         if (lo instanceof InvalidArgument) return Effect.fail(lo)

@@ -91,19 +91,19 @@ export const makePointRead = (deps: {
     const searched = counters.blockSearches
     const found = reader.get(key, seq)
     if (found === undefined) {
-      state.tableReads += counters.blockSearches - searched
+      state.counters.tableReads += counters.blockSearches - searched
       return undefined
     }
     if (found instanceof Uint8Array) {
-      state.tableReads++
+      state.counters.tableReads++
       return copyOut(found)
     }
     if (found === TOMBSTONE) {
-      state.tableReads++
+      state.counters.tableReads++
       return ABSENT
     }
     if (isTableError(found)) return found
-    state.tableReads++
+    state.counters.tableReads++
     return found
   }
 
@@ -189,7 +189,7 @@ export const makePointRead = (deps: {
 
   /** `read` but for its count. */
   const find = (key: string, snapshot: number | undefined): Effect.Effect<Answer, Corruption | PlatformError> => {
-    const seq = snapshot ?? state.visibleSequence
+    const seq = snapshot ?? state.sequences.visible
     const entry = memtables.get(key, seq)
     if (entry !== undefined) return entry.kind === KIND_PUT ? Effect.succeed(copyOut(entry.value)) : SUCCEED_ABSENT
     const version = versions.current()
@@ -221,7 +221,7 @@ export const makePointRead = (deps: {
    * sequence when undefined. Synchronous until the first table that must wait for I/O.
    */
   const read = (key: string, snapshot: number | undefined): Effect.Effect<Answer, Corruption | PlatformError> => {
-    state.gets++
+    state.counters.gets++
     return find(key, snapshot)
   }
 
@@ -230,8 +230,8 @@ export const makePointRead = (deps: {
    * its steps and nothing stays pinned. `NotSupported` where a table would have to wait.
    */
   const readSync = (key: string, snapshot: number | undefined): Answer | DbError => {
-    state.gets++
-    const seq = snapshot ?? state.visibleSequence
+    state.counters.gets++
+    const seq = snapshot ?? state.sequences.visible
     const entry = memtables.get(key, seq)
     if (entry !== undefined) return entry.kind === KIND_PUT ? copyOut(entry.value) : ABSENT
     const answer = search(candidateTables(versions.current(), key), 0, key, seq)

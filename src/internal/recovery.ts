@@ -7,7 +7,7 @@
  */
 import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem } from "@effect/platform/FileSystem"
-import { Effect } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { Corruption } from "../errors.js"
 import type { LogDrop } from "../Stats.js"
 import { VersionSet } from "./version/versionSet.js"
@@ -117,8 +117,8 @@ export const recover: Effect.Effect<
   if (report.tornTails.length > 0 || report.damage.length > 0) {
     yield* Effect.logWarning("stratadb: WAL recovery dropped bytes", { ...report, droppedLogs })
   }
-  state.lastSequence = last
-  state.visibleSequence = last
+  state.sequences.last = last
+  state.sequences.visible = last
 
   const newLog = versions.newFileNumber()
   yield* versions.startNewManifest({ logNumber: versions.logNumber(), lastSequence: last })
@@ -158,5 +158,15 @@ export const recover: Effect.Effect<
     yield* syncDirectory(config.file(LOST_DIRECTORY_NAME))
     yield* syncDirectory(config.directory)
   }
-  state.recovery = { walRecoveryMode: mode, ...report, droppedLogs, movedToLost }
+  state.counters.recovery = { walRecoveryMode: mode, ...report, droppedLogs, movedToLost }
 })
+
+/** Recovery done: the compactor depends on it, so background work starts on the recovered state. */
+export class Recovered extends Context.Tag("stratadb/Recovered")<Recovered, void>() {}
+
+/** Recovery as a step of the database's layer graph. */
+export const layer: Layer.Layer<
+  Recovered,
+  Corruption | PlatformError,
+  DbConfig | DbStateTag | VersionSet | Wal | Memtables | TableStore | FileSystem
+> = Layer.effect(Recovered, recover)

@@ -128,14 +128,14 @@ export const makeScan = (deps: {
    */
   const openCursor = (options?: ScanOptions): Effect.Effect<Cursor<AnyEntry>, DbError, Scope.Scope> =>
     Effect.gen(function* () {
-      if (state.closed) return yield* new DbClosed({ method: "scan" })
+      if (state.lifecycle.closed) return yield* new DbClosed({ method: "scan" })
       const scan = resolveScan(options)
       if (scan instanceof InvalidArgument) return yield* scan
       const sequence = deps.readSequence(options)
       if (typeof sequence !== "number") return yield* sequence
       yield* Effect.acquireRelease(
-        Effect.sync(() => state.pinSequence(sequence)),
-        () => Effect.sync(() => state.unpinSequence(sequence))
+        Effect.sync(() => state.sequences.pin(sequence)),
+        () => Effect.sync(() => state.sequences.unpin(sequence))
       )
       const version = yield* Effect.acquireRelease(
         Effect.sync(() => versions.acquire()),
@@ -172,7 +172,7 @@ export const makeScan = (deps: {
       const next = (max: number): Effect.Effect<Array<AnyEntry>, DbError> =>
         Effect.suspend(() => {
           // Closing the database closed the tables under this cursor.
-          if (state.closed) return Effect.fail(new DbClosed({ method: "scan" }))
+          if (state.lifecycle.closed) return Effect.fail(new DbClosed({ method: "scan" }))
           if (typeof max !== "number" || !Number.isInteger(max) || max < 1) {
             return Effect.fail(new InvalidArgument({ method: "scan", description: "next: max must be a positive integer" }))
           }
@@ -180,12 +180,12 @@ export const makeScan = (deps: {
           busy = true
           const run = Effect.ensuring(fill(max), Effect.sync(() => { busy = false }))
           // A loop of scans that never waits yields to pending background work like point operations.
-          return state.yieldDue(Math.min(max, CHUNK)) ? Effect.zipRight(yieldToEventLoop, run) : run
+          return state.slice.yieldDue(Math.min(max, CHUNK)) ? Effect.zipRight(yieldToEventLoop, run) : run
         })
 
       const seek = (target: Bytes): Effect.Effect<void, DbError> =>
         Effect.suspend((): Effect.Effect<void, DbError> => {
-          if (state.closed) return Effect.fail(new DbClosed({ method: "seek" }))
+          if (state.lifecycle.closed) return Effect.fail(new DbClosed({ method: "seek" }))
           const t = resolveBound("seek", "target", target)
           if (t instanceof InvalidArgument) return Effect.fail(t)
           if (t === undefined) return Effect.fail(new InvalidArgument({ method: "seek", description: "target is required" }))

@@ -19,7 +19,7 @@
  * after a torn record, and reopening recovers the log up to its last whole record.
  */
 import { isPlatformError, type PlatformError } from "@effect/platform/Error"
-import { Deferred, Effect, FiberId } from "effect"
+import { Deferred, Effect, FiberId, type Scope } from "effect"
 import type { DbError } from "../errors.js"
 import { DbClosed } from "../errors.js"
 import type { VersionSet } from "./version/versionSet.js"
@@ -49,6 +49,11 @@ export interface Writer {
   readonly rotate: Effect.Effect<boolean, DbError>
   /** Deletes the keys no write touched since `written` began recording (for `deleteRange`). */
   readonly deleteUnwritten: (keys: ReadonlyArray<string>, written: ReadonlySet<string>, sync: boolean) => Effect.Effect<void, DbError>
+  /**
+   * Adds the keys of every write applied from now until the scope closes to `keys`: a
+   * `deleteRange` in progress keeps what was written after it started (free when none runs).
+   */
+  readonly watchWrites: (keys: Set<string>) => Effect.Effect<void, never, Scope.Scope>
   /** Completes when no write is in progress (for close). */
   readonly idle: Effect.Effect<void>
 }
@@ -62,14 +67,15 @@ export const makeWriter = (deps: {
 }): Writer => {
   const { options, state, wal, memtables, versions } = deps
   const thresholds = stallThresholds(options)
+  /** Sets every applied write adds its keys to while registered (`watchWrites`). */
+  const watchers = new Set<Set<string>>()
   let writing = false
   let queue: Array<Pending> = []
   let idleWaiters: Array<Deferred.Deferred<void>> = []
 
   /** Keeps a log failure as the background error (see the module comment). */
   const logFailed = (error: DbError): void => {
-    if (state.backgroundError === undefined) state.backgroundError = error
-    state.notifyChange()
+    state.lifecycle.fail(error)
   }
   const keepLogFailure = <A>(io: Effect.Effect<A, DbError>): Effect.Effect<A, DbError> =>
     Effect.uninterruptible(Effect.tapError(io, (error) => Effect.sync(() => logFailed(error))))
@@ -79,7 +85,7 @@ export const makeWriter = (deps: {
     return keepLogFailure(wal.open(number)).pipe(
       Effect.map(() => {
         memtables.rotate(number)
-        state.signalWork()
+        state.work.raise()
         return true
       })
     )
@@ -102,17 +108,17 @@ export const makeWriter = (deps: {
   const makeRoom: Effect.Effect<void, DbError> = Effect.suspend(() => {
     let slowed = false
     const step: Effect.Effect<void, DbError> = Effect.suspend(() => {
-      if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
+      if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
       switch (decide(slowed)) {
         case "proceed":
           return Effect.void
         case "slowdown":
           slowed = true
-          state.slowdowns++
+          state.counters.slowdowns++
           return timedStall(realSleep(1)).pipe(Effect.zipRight(step))
         case "wait":
-          state.signalWork()
-          return timedStall(state.awaitChange()).pipe(Effect.zipRight(step))
+          state.work.raise()
+          return timedStall(state.lifecycle.awaitChange).pipe(Effect.zipRight(step))
         case "rotate":
           return rotateNow.pipe(Effect.asVoid)
       }
@@ -123,7 +129,7 @@ export const makeWriter = (deps: {
   const timedStall = <A, E>(wait: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.suspend(() => {
       const start = performance.now()
-      return Effect.ensuring(wait, Effect.sync(() => (state.stallMicros += Math.round((performance.now() - start) * 1000))))
+      return Effect.ensuring(wait, Effect.sync(() => (state.counters.stallMicros += Math.round((performance.now() - start) * 1000))))
     })
 
   /**
@@ -139,7 +145,7 @@ export const makeWriter = (deps: {
     batches: ReadonlyArray<EncodedBatch>,
     sync: boolean
   ): undefined | DbError | Effect.Effect<void, DbError> => {
-    const start = state.lastSequence
+    const start = state.sequences.last
     let seq = start
     // The common lone batch allocates nothing here: the log frames the payloads before it returns.
     const payloads = batches.length === 1 ? onePayload : new Array<Uint8Array>(batches.length)
@@ -168,12 +174,12 @@ export const makeWriter = (deps: {
   /** Applies committed batches (sequences start + 1 .. seq) to the memtable and makes them visible. */
   const publish = (batches: ReadonlyArray<EncodedBatch>, start: number, seq: number): void => {
     let first = start + 1
-    state.lastSequence = seq
+    state.sequences.last = seq
     for (const b of batches) {
       apply(b, first)
       first += b.keys.length
     }
-    state.visibleSequence = seq
+    state.sequences.visible = seq
   }
 
   /** Reused arrays for a lone batch (a commit reads them before it returns). */
@@ -190,8 +196,8 @@ export const makeWriter = (deps: {
   const apply = (batch: EncodedBatch, first: number) => {
     const { keys, kinds, values } = batch
     for (let i = 0; i < keys.length; i++) memtables.add(keys[i]!, first + i, kinds[i]!, values[i]!)
-    if (state.writtenKeyWatchers.size > 0) for (const w of state.writtenKeyWatchers) for (const k of keys) w.add(k)
-    state.userBytesWritten += batch.userBytes
+    if (watchers.size > 0) for (const w of watchers) for (const k of keys) w.add(k)
+    state.counters.userBytesWritten += batch.userBytes
   }
 
   /** Makes room, then commits; the caller holds the writer role. */
@@ -227,8 +233,8 @@ export const makeWriter = (deps: {
    */
   const write = (ops: ReadonlyArray<ResolvedOp>, sync: boolean): Effect.Effect<void, DbError> =>
     Effect.uninterruptibleMask((restore) => Effect.suspend(() => {
-      if (state.closed) return Effect.fail(new DbClosed({ method: "write" }))
-      if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
+      if (state.lifecycle.closed) return Effect.fail(new DbClosed({ method: "write" }))
+      if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
       const batch = encodeBatch(ops)
       if (writing) {
         const done = Deferred.unsafeMake<void, DbError>(FiberId.none)
@@ -275,7 +281,7 @@ export const makeWriter = (deps: {
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
           if (writing) return restore(rotate)
-          if (state.closed) return Effect.fail(new DbClosed({ method: "flush" }))
+          if (state.lifecycle.closed) return Effect.fail(new DbClosed({ method: "flush" }))
           if (memtables.mutable().isEmpty) return Effect.succeed(false)
           writing = true
           return rotateNow.pipe(Effect.ensuring(drainQueue))
@@ -286,7 +292,7 @@ export const makeWriter = (deps: {
 
   /**
    * Deletes those of `keys` that no write has touched since `written` began recording (see
-   * `DbState.writtenKeyWatchers`), holding the writer role alone: the check and the apply are one
+   * `watchWrites`), holding the writer role alone: the check and the apply are one
    * step, with no other batch between them.
    */
   const deleteUnwritten = (keys: ReadonlyArray<string>, written: ReadonlySet<string>, sync: boolean): Effect.Effect<void, DbError> =>
@@ -295,8 +301,8 @@ export const makeWriter = (deps: {
         Effect.uninterruptibleMask((restore) =>
           Effect.suspend(() => {
             if (writing) return restore(deleteUnwritten(keys, written, sync))
-            if (state.closed) return Effect.fail(new DbClosed({ method: "deleteRange" }))
-            if (state.backgroundError !== undefined) return Effect.fail(state.backgroundError)
+            if (state.lifecycle.closed) return Effect.fail(new DbClosed({ method: "deleteRange" }))
+            if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
             const ops: Array<ResolvedOp> = []
             for (const key of keys) if (!written.has(key)) ops.push({ kind: KIND_DELETE, key, value: undefined, valueLength: 0 })
             if (ops.length === 0) return Effect.void
@@ -307,5 +313,11 @@ export const makeWriter = (deps: {
       )
     )
 
-  return { write, rotate, deleteUnwritten, idle: waitIdle }
+  const watchWrites = (keys: Set<string>): Effect.Effect<void, never, Scope.Scope> =>
+    Effect.acquireRelease(
+      Effect.sync(() => void watchers.add(keys)),
+      () => Effect.sync(() => void watchers.delete(keys))
+    )
+
+  return { write, rotate, deleteUnwritten, watchWrites, idle: waitIdle }
 }

@@ -20,6 +20,7 @@ import { runCompaction } from "./compactionJob.js"
 import { nextManualTask, startManualCompaction } from "./manualRange.js"
 import { pickCompaction } from "./pick.js"
 import { type CompactionTask, resultEdit } from "./task.js"
+import { Recovered } from "../recovery.js"
 
 export interface Compactor {
   /** Flushes the oldest immutable memtable; false when there is none. */
@@ -37,8 +38,10 @@ export const Compactor = Context.GenericTag<Compactor>("stratadb/Compactor")
 export const make: Effect.Effect<
   Compactor,
   never,
-  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | FileSystem | Scope.Scope
+  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | FileSystem | Recovered | Scope.Scope
 > = Effect.gen(function* () {
+  // Built on the recovered state only.
+  yield* Recovered
   const config = yield* DbConfig
   const state = yield* DbStateTag
   const versions = yield* VersionSet
@@ -53,7 +56,7 @@ export const make: Effect.Effect<
     const immutables = memtables.immutables()
     const oldest = immutables[0]
     if (oldest === undefined) return false
-    const meta = yield* writeMemtable(oldest, { store, versions }, state.snapshotSequences())
+    const meta = yield* writeMemtable(oldest, { store, versions }, state.sequences.pinnedSequences())
     // The log after `oldest`'s, read now: the writer may have rotated while the table was written
     // (only this flusher drops immutables, so `oldest` is still the first).
     const now = memtables.immutables()
@@ -61,13 +64,13 @@ export const make: Effect.Effect<
     yield* versions.logAndApply({
       newFiles: meta === undefined ? [] : [{ level: 0, meta }],
       logNumber: nextLog,
-      lastSequence: state.lastSequence
+      lastSequence: state.sequences.last
     })
     memtables.dropOldestImmutable(oldest)
-    state.flushes++
-    state.flushBytesWritten += meta?.size ?? 0
+    state.counters.flushes++
+    state.counters.flushBytesWritten += meta?.size ?? 0
     yield* fs.remove(config.file(logFileName(oldest.logNumber))).pipe(Effect.ignore)
-    state.notifyChange()
+    state.lifecycle.notifyChange()
     return true
   }))
 
@@ -80,29 +83,28 @@ export const make: Effect.Effect<
   const execute = (task: CompactionTask): Effect.Effect<void, DbError> =>
     Effect.gen(function* () {
       // After a background error no more work is done: its state on disk is not known.
-      if (state.backgroundError !== undefined) return yield* Effect.fail(state.backgroundError)
+      if (state.lifecycle.backgroundError !== undefined) return yield* Effect.fail(state.lifecycle.backgroundError)
       if (task.trivialMove) {
         yield* versions.logAndApply(resultEdit(task, []))
       } else {
         const outcome = yield* runCompaction(task, {
           store,
           newFileNumber: versions.newFileNumber,
-          snapshots: state.snapshotSequences(),
-          oldestReader: state.oldestSnapshot(),
+          snapshots: state.sequences.pinnedSequences(),
+          oldestReader: state.sequences.oldest(),
           between: flushPending
         })
         yield* versions.logAndApply(resultEdit(task, outcome.outputs))
-        state.compactionBytesRead += outcome.bytesRead
-        state.compactionBytesWritten += outcome.bytesWritten
+        state.counters.compactionBytesRead += outcome.bytesRead
+        state.counters.compactionBytesWritten += outcome.bytesWritten
       }
-      state.compactions++
+      state.counters.compactions++
       yield* deleteObsoleteFiles
-      state.notifyChange()
+      state.lifecycle.notifyChange()
     }).pipe(
       Effect.tapError((error) =>
         Effect.sync(() => {
-          if (state.backgroundError === undefined) state.backgroundError = error
-          state.notifyChange()
+          state.lifecycle.fail(error)
         })
       )
     )
@@ -151,9 +153,9 @@ export const make: Effect.Effect<
 
   const loop: Effect.Effect<never> = Effect.gen(function* () {
     while (true) {
-      state.resetWork()
+      state.work.lower()
       const worked = yield* step
-      if (!worked) yield* state.awaitWork()
+      if (!worked) yield* state.work.await
     }
   }).pipe(
     Effect.catchAll((error) => remember(error)),
@@ -169,8 +171,7 @@ export const make: Effect.Effect<
   /** Keeps the first background error, wakes stalled writers, and stops background work. */
   function remember(error: DbError): Effect.Effect<never> {
     return Effect.suspend(() => {
-      if (state.backgroundError === undefined) state.backgroundError = error
-      state.notifyChange()
+      state.lifecycle.fail(error)
       return Effect.never
     })
   }
@@ -192,5 +193,5 @@ const describeDefect = (defect: unknown): string => {
 export const layer: Layer.Layer<
   Compactor,
   never,
-  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | FileSystem
+  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | FileSystem | Recovered
 > = Layer.scoped(Compactor, make)
