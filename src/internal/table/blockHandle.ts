@@ -2,14 +2,12 @@
  * A block handle: where a block lives in a table file (`offset varint, size varint`; the size is
  * the contents' length, the 5-byte trailer follows).
  */
-import { type ByteCursor, putVarint, varintLength } from "./tableCoding.js"
+import { type ByteCursor, putVarint } from "./tableCoding.js"
 
 export interface BlockHandle {
   readonly offset: number
   readonly size: number
 }
-
-export const handleLength = (h: BlockHandle): number => varintLength(h.offset) + varintLength(h.size)
 
 /** Writes `h` at `pos`; returns the position after it. */
 export const putHandle = (buf: Uint8Array, pos: number, h: BlockHandle): number =>
