@@ -10,21 +10,16 @@ import { deepStrictEqual } from "@effect/vitest/utils"
 import { Chunk, Effect, Either, Fiber, type Layer, type Scope, Stream } from "effect"
 import { Db, type DbService, type Entry, type ScanOptions } from "../src/Db.js"
 import type { DbError } from "../src/errors.js"
+import { Rng } from "./sweeps/model.js"
 import { small, text, textOf, withDb } from "./support.js"
 
 const key = (i: number) => `k${String(i).padStart(5, "0")}`
 const entriesText = (entries: ReadonlyArray<Entry>) => entries.map((e) => `${text(e.key)}=${text(e.value)}`)
 
-/** mulberry32: a small seeded generator, so a failure replays from its seed. */
+/** The sweeps' seeded generator, so a failure replays from its seed. */
 const random = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const rng = new Rng(seed)
+  return () => rng.next()
 }
 
 const seedOf = () => (process.env.STRATADB_SEED !== undefined ? Number(process.env.STRATADB_SEED) : Math.floor(Math.random() * 2 ** 31))

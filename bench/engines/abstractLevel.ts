@@ -3,7 +3,7 @@
  * scope, chained batches, and scans through `iterator().nextv(1000)`, closed when the scan ends.
  */
 import { Effect, type Scope } from "effect"
-import type { BatchPut } from "../engine.js"
+import type { BatchPut, Handle } from "../engine.js"
 import type { EngineError } from "../errors.js"
 
 interface LevelIterator {
@@ -73,3 +73,25 @@ export const scanIterator = (
       }),
     (iterator) => Effect.promise(() => iterator.close())
   )
+
+/** The calls both getSync-capable level databases (classic-level, stratadb/level) are driven with. */
+export interface SyncLevel {
+  put(key: Buffer, value: Buffer): Promise<void>
+  getSync(key: Buffer): Buffer | undefined
+  del(key: Buffer): Promise<void>
+  batch(): LevelBatch
+  iterator(options: { reverse: boolean }): LevelIterator
+}
+
+/**
+ * The harness's handle over such a database: awaited `put`, `del` and chained `batch().write()`,
+ * `getSync` for reads, `iterator().nextv(1000)` scans.
+ */
+export const syncLevelHandle = (db: SyncLevel, fail: (operation: string) => (cause: unknown) => EngineError): Handle => ({
+  put: (key, value) => Effect.tryPromise({ try: () => db.put(key, value), catch: fail("put") }),
+  get: (key) => Effect.try({ try: () => db.getSync(key) ?? undefined, catch: fail("get") }),
+  del: (key) => Effect.tryPromise({ try: () => db.del(key), catch: fail("del") }),
+  batch: (puts) => writeBatch(() => db.batch(), puts, fail),
+  scan: (options, onEntry) => scanIterator(() => db.iterator({ reverse: options.reverse }), onEntry, fail),
+  stats: Effect.succeed(undefined)
+})
