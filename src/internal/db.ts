@@ -75,8 +75,8 @@ const makeService: Effect.Effect<
     const store = yield* TableStore.TableStore
     const compactor = yield* Compactor.Compactor
 
-    const writer = makeWriter({ options: resolved, state, wal, memtables, versions })
-    const { read: pointRead, readSync } = makePointRead({ state, memtables, versions, store })
+    const writer = yield* makeWriter
+    const { read: pointRead, readSync } = yield* makePointRead
 
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
@@ -281,14 +281,7 @@ const makeService: Effect.Effect<
       })
     })
 
-    const { cursor, scan } = makeScan({
-      options: resolved,
-      state,
-      memtables,
-      versions,
-      store,
-      readSequence: (o) => readSequence("scan", o)
-    })
+    const { cursor, scan } = yield* makeScan((o) => readSequence("scan", o))
 
     /**
      * Deletes, chunk by chunk, the keys a cursor opened at the start sees, sparing every key

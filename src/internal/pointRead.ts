@@ -15,10 +15,10 @@
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option } from "effect"
 import { type Corruption, type DbError, NotSupported } from "../errors.js"
-import type { VersionSet } from "./version/versionSet.js"
-import type { Memtables } from "./memtable/memtables.js"
-import type { TableStore } from "./table/tableStore.js"
-import type { DbState } from "./dbState.js"
+import { VersionSet } from "./version/versionSet.js"
+import { Memtables } from "./memtable/memtables.js"
+import { TableStore } from "./table/tableStore.js"
+import { DbStateTag } from "./dbState.js"
 import { KIND_PUT } from "./key/internalKey.js"
 import { CachedTable } from "./table/tableCache.js"
 import { isTableError, type TableError } from "./table/tableFile.js"
@@ -64,13 +64,12 @@ export const candidateTables = (version: Version, key: string): Array<FileMeta> 
   return out
 }
 
-export const makePointRead = (deps: {
-  readonly state: DbState
-  readonly memtables: Memtables
-  readonly versions: VersionSet
-  readonly store: TableStore
-}) => {
-  const { state, memtables, versions, store } = deps
+/** The point read over the database's parts, each taken from the context once. */
+export const makePointRead = Effect.gen(function* () {
+  const state = yield* DbStateTag
+  const memtables = yield* Memtables
+  const versions = yield* VersionSet
+  const store = yield* TableStore
   const counters = store.counters
 
   /*
@@ -241,4 +240,4 @@ export const makePointRead = (deps: {
   }
 
   return { read, readSync }
-}
+})

@@ -8,11 +8,10 @@ import { Buffer } from "node:buffer"
 import { Chunk, Effect, Option, type Scope, Stream } from "effect"
 import type { Bytes, Cursor, DbService, Entry, ScanOptions } from "../Db.js"
 import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
-import type { VersionSet } from "./version/versionSet.js"
-import type { Memtables } from "./memtable/memtables.js"
-import type { ResolvedOptions } from "../Options.js"
-import type { TableStore, TablePins } from "./table/tableStore.js"
-import type { DbState } from "./dbState.js"
+import { VersionSet } from "./version/versionSet.js"
+import { Memtables } from "./memtable/memtables.js"
+import { TableStore, type TablePins } from "./table/tableStore.js"
+import { DbStateTag } from "./dbState.js"
 import type { InternalIterator } from "./iter/internalIterator.js"
 import { LevelIterator } from "./iter/levelIterator.js"
 import { MergingIterator } from "./iter/mergingIterator.js"
@@ -111,16 +110,15 @@ export const mergedIterator = (
   return new MergingIterator(children)
 }
 
-export const makeScan = (deps: {
-  readonly options: ResolvedOptions
-  readonly state: DbState
-  readonly memtables: Memtables
-  readonly versions: VersionSet
-  readonly store: TableStore
-  /** The sequence the scan reads at (validating a given snapshot). */
-  readonly readSequence: (options: ScanOptions | undefined) => number | InvalidArgument
-}) => {
-  const { state, memtables, versions, store } = deps
+/**
+ * Cursors and scans over the database's parts, each taken from the context once. `readSequence`:
+ * the sequence a scan reads at (validating a given snapshot).
+ */
+export const makeScan = (readSequence: (options: ScanOptions | undefined) => number | InvalidArgument) => Effect.gen(function* () {
+  const state = yield* DbStateTag
+  const memtables = yield* Memtables
+  const versions = yield* VersionSet
+  const store = yield* TableStore
 
   /**
    * Opens a cursor: validates, pins the sequence, the version and (as they open) the tables until
@@ -131,7 +129,7 @@ export const makeScan = (deps: {
       if (state.lifecycle.closed) return yield* new DbClosed({ method: "scan" })
       const scan = resolveScan(options)
       if (scan instanceof InvalidArgument) return yield* scan
-      const sequence = deps.readSequence(options)
+      const sequence = readSequence(options)
       if (typeof sequence !== "number") return yield* sequence
       yield* Effect.acquireRelease(
         Effect.sync(() => state.sequences.pin(sequence)),
@@ -215,4 +213,4 @@ export const makeScan = (deps: {
 
   // The entries are what `EntryOf<O>` says: a side is left out exactly when its flag is `false`.
   return { cursor: openCursor as DbService["cursor"], scan: scanAny as DbService["scan"] }
-}
+})

@@ -22,11 +22,11 @@ import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import { Deferred, Effect, FiberId, type Scope } from "effect"
 import type { DbError } from "../errors.js"
 import { DbClosed } from "../errors.js"
-import type { VersionSet } from "./version/versionSet.js"
-import type { Memtables } from "./memtable/memtables.js"
-import type { ResolvedOptions } from "../Options.js"
-import type { Wal } from "./wal/wal.js"
-import type { DbState } from "./dbState.js"
+import { VersionSet } from "./version/versionSet.js"
+import { Memtables } from "./memtable/memtables.js"
+import { Wal } from "./wal/wal.js"
+import { DbStateTag } from "./dbState.js"
+import { DbConfig } from "./dbConfig.js"
 import { realSleep } from "./realSleep.js"
 import { stallDecision, stallThresholds } from "./compaction/writeStall.js"
 import { KIND_DELETE } from "./key/internalKey.js"
@@ -58,14 +58,13 @@ export interface Writer {
   readonly idle: Effect.Effect<void>
 }
 
-export const makeWriter = (deps: {
-  readonly options: ResolvedOptions
-  readonly state: DbState
-  readonly wal: Wal
-  readonly memtables: Memtables
-  readonly versions: VersionSet
-}): Writer => {
-  const { options, state, wal, memtables, versions } = deps
+/** The writer over the database's parts, each taken from the context once. */
+export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wal | Memtables | VersionSet> = Effect.gen(function* () {
+  const { options } = yield* DbConfig
+  const state = yield* DbStateTag
+  const wal = yield* Wal
+  const memtables = yield* Memtables
+  const versions = yield* VersionSet
   const thresholds = stallThresholds(options)
   /** Sets every applied write adds its keys to while registered (`watchWrites`). */
   const watchers = new Set<Set<string>>()
@@ -319,5 +318,5 @@ export const makeWriter = (deps: {
       () => Effect.sync(() => void watchers.delete(keys))
     )
 
-  return { write, rotate, deleteUnwritten, watchWrites, idle: waitIdle }
-}
+  return { write, rotate, deleteUnwritten, watchWrites, idle: waitIdle } satisfies Writer
+})
