@@ -117,7 +117,8 @@ const atSnapshot = <A>(
 ): Effect.Effect<A, DbError> =>
   snapshot !== undefined ? read(snapshot) : Effect.scoped(Effect.flatMap(service.snapshot, read))
 
-const versions = {
+/** What the private API supports (abstract-level's manifest, enriched by its constructor). */
+const manifest = {
   encodings: { buffer: true, view: true, utf8: true },
   implicitSnapshots: true,
   explicitSnapshots: true,
@@ -165,10 +166,10 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     // A fresh manifest per database: abstract-level fills it in.
     super(
       {
-        ...versions,
-        encodings: { ...versions.encodings },
-        additionalMethods: { ...versions.additionalMethods },
-        signals: { ...versions.signals }
+        ...manifest,
+        encodings: { ...manifest.encodings },
+        additionalMethods: { ...manifest.additionalMethods },
+        signals: { ...manifest.signals }
       } as ConstructorParameters<typeof AbstractLevel>[0],
       options
     )

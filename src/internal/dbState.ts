@@ -15,8 +15,6 @@ import { Lifecycle } from "./state/lifecycle.js"
 import { Sequences } from "./state/sequences.js"
 import { WorkSignal } from "./state/workSignal.js"
 
-export { FOREGROUND_SLICE_MS } from "./state/foregroundSlice.js"
-
 export class DbState {
   readonly sequences = new Sequences()
   readonly lifecycle = new Lifecycle()

@@ -73,11 +73,8 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
   let idleWaiters: Array<Deferred.Deferred<void>> = []
 
   /** Keeps a log failure as the background error (see the module comment). */
-  const logFailed = (error: DbError): void => {
-    state.lifecycle.fail(error)
-  }
   const keepLogFailure = <A>(io: Effect.Effect<A, DbError>): Effect.Effect<A, DbError> =>
-    Effect.uninterruptible(Effect.tapError(io, (error) => Effect.sync(() => logFailed(error))))
+    Effect.uninterruptible(Effect.tapError(io, (error) => Effect.sync(() => state.lifecycle.fail(error))))
 
   const rotateNow = Effect.suspend(() => {
     const number = versions.newFileNumber()
@@ -161,7 +158,7 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
       return undefined
     }
     if (isPlatformError(appended)) {
-      logFailed(appended)
+      state.lifecycle.fail(appended)
       return appended
     }
     const io: Effect.Effect<void, PlatformError> =
