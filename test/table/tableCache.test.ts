@@ -92,6 +92,25 @@ describe("table cache", () => {
       yield* Scope.close(scope, Exit.void)
     }))
 
+  for (const syncOpen of [true, false]) {
+    it.effect(`over the bound, a table acquired since the last eviction stays open; one that was not closes (${syncOpen ? "opened synchronously" : "opened with effects"})`, () =>
+      Effect.gen(function* () {
+        const { cache, metas, scope } = yield* setup(2, syncOpen)
+        const use = (meta: FileMeta) => Effect.map(acquired(cache, meta), (t) => (cache.release(t), t))
+        const first = yield* use(metas[0]!)
+        const second = yield* use(metas[1]!)
+        // Table 1, the older, is used again: table 3's open must close table 2.
+        assert.strictEqual(yield* use(metas[0]!), first)
+        yield* use(metas[2]!)
+        assert.strictEqual(cache.size(), 2)
+        assert.strictEqual(yield* use(metas[0]!), first, "the table used again stayed open")
+        assert.notStrictEqual(yield* use(metas[1]!), second, "the table not used again was closed (and is opened anew)")
+        assert.strictEqual(cache.size(), 2)
+        yield* cache.closeAll
+        yield* Scope.close(scope, Exit.void)
+      }))
+  }
+
   it.effect("without a synchronous open, acquire answers with the effect that opens and pins", () =>
     Effect.gen(function* () {
       const { cache, metas, control, scope } = yield* setup(2, false)

@@ -1,5 +1,5 @@
 /**
- * The table cache (LevelDB's `TableCache`): the open table readers, in LRU order, at most
+ * The table cache (LevelDB's `TableCache`): the open table readers, in CLOCK order, at most
  * `maxOpenTables` of them unpinned. `acquire` is the one lookup: it finds the table's reader or
  * opens it, synchronously when the file system can (`SyncOpen`, and a handle with a positional
  * read) or else as an effect, and pins it for the caller, who `release`s it. Scans and
@@ -28,6 +28,8 @@ export class CachedTable {
   pins = 0
   /** Evicted while pinned: closed once the last pin goes. */
   doomed = false
+  /** Acquired since eviction last passed it: it gets a second chance (the CLOCK rule). */
+  referenced = false
 
   constructor(
     readonly number: number,
@@ -78,7 +80,12 @@ export const makeTableCache = (deps: {
   readonly scope: Scope.Scope
 }): TableCache => {
   const { fs, path, maxOpenTables, blockCache, counters } = deps
-  /** Open tables in LRU order (a Map iterates in insertion order; a hit moves to the end). */
+  /**
+   * Open tables in CLOCK order (LevelDB's LRU, approximated): a Map iterates in insertion order,
+   * a hit only marks its table `referenced`, and eviction walks from the oldest, moving a
+   * referenced table to the end (flag cleared) and closing the first unpinned one that is not.
+   * Moving the table on every hit instead (delete and set) cost a fifth of a missing-key read.
+   */
   const open = new Map<number, CachedTable>()
   /** Opens under way with effects, shared by the callers that wait for the same table. */
   const opening = new Map<number, Effect.Effect<void, TableError>>()
@@ -91,8 +98,7 @@ export const makeTableCache = (deps: {
     const number = meta.number
     const table = open.get(number)
     if (table !== undefined) {
-      open.delete(number)
-      open.set(number, table)
+      table.referenced = true
       table.pins++
       return table
     }
@@ -138,15 +144,7 @@ export const makeTableCache = (deps: {
     table.pins = 1
     open.set(meta.number, table)
     // Only tables that close without an effect: on a file system that opens synchronously, all of them.
-    let excess = open.size - maxOpenTables
-    for (const [number, t] of open) {
-      if (excess <= 0) break
-      if (t.pins === 0 && t.closeSync !== undefined) {
-        open.delete(number)
-        t.closeSync()
-        excess--
-      }
-    }
+    for (const victim of victimsOverCapacity(true)) victim.closeSync!()
     return table
   }
 
@@ -159,6 +157,13 @@ export const makeTableCache = (deps: {
     Effect.zipRight(
       Effect.interruptible(Effect.onInterrupt(ensureOpen(meta), () => evictOverCapacity)),
       Effect.suspend(() => {
+        // Pinned without the mark of a hit: a table just opened has not been used again.
+        const loaded = open.get(meta.number)
+        if (loaded !== undefined) {
+          loaded.pins++
+          return Effect.as(evictOverCapacity, loaded)
+        }
+        // Closed again before this step: opened anew.
         const table = acquire(meta)
         if (table instanceof CachedTable) return Effect.as(evictOverCapacity, table)
         return isTableError(table) ? Effect.fail(table) : table
@@ -196,7 +201,31 @@ export const makeTableCache = (deps: {
     }))
 
   /**
-   * Closes the doomed tables whose last pin went and the least recently used unpinned tables over
+   * Takes out of `open` the unpinned tables over the bound, in CLOCK order (see `open`); only
+   * those that close synchronously when `syncOnly`. The caller closes them.
+   */
+  const victimsOverCapacity = (syncOnly: boolean): Array<CachedTable> => {
+    const victims: Array<CachedTable> = []
+    let excess = open.size - maxOpenTables
+    // A table moved to the end is met again later in this walk, its flag cleared: the walk ends.
+    for (const [number, t] of open) {
+      if (excess <= 0) break
+      if (t.pins > 0 || (syncOnly && t.closeSync === undefined)) continue
+      if (t.referenced) {
+        t.referenced = false
+        open.delete(number)
+        open.set(number, t)
+        continue
+      }
+      open.delete(number)
+      victims.push(t)
+      excess--
+    }
+    return victims
+  }
+
+  /**
+   * Closes the doomed tables whose last pin went and the unpinned tables over
    * the bound. Victims leave the maps in the step that picks them, so nobody can pin one between
    * the choice and the close.
    */
@@ -208,15 +237,7 @@ export const makeTableCache = (deps: {
         victims.push(t.close)
       }
     }
-    let excess = open.size - maxOpenTables
-    for (const [number, t] of open) {
-      if (excess <= 0) break
-      if (t.pins === 0) {
-        open.delete(number)
-        victims.push(t.close)
-        excess--
-      }
-    }
+    for (const victim of victimsOverCapacity(false)) victims.push(victim.close)
     return victims.length === 0 ? Effect.void : Effect.forEach(victims, (close) => close, { discard: true })
   })
 
