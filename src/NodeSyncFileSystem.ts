@@ -15,10 +15,19 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as NodeWorker from "@effect/platform-node/NodeWorker"
 import { Layer } from "effect"
+import type { BackgroundWork } from "./BackgroundWork.js"
+import * as BackgroundWorkLayers from "./BackgroundWork.js"
 import { fileSystemLayer } from "./internal/nodeSyncFileSystem/nodeSyncFileSystem.js"
 
-/** stratadb's Node filesystem and Node's `Path`. */
-export const layer: Layer.Layer<FileSystem.FileSystem | Path.Path> = Layer.merge(fileSystemLayer, NodePath.layer)
+/**
+ * stratadb's Node filesystem, Node's `Path`, and background work in a worker thread
+ * (`BackgroundWork.worker`; provide `BackgroundWork.inline` closer to the database to opt out).
+ */
+export const layer: Layer.Layer<FileSystem.FileSystem | Path.Path | BackgroundWork> = Layer.mergeAll(
+  fileSystemLayer,
+  NodePath.layer,
+  BackgroundWorkLayers.worker
+)
 
 /** Everything `NodeContext.layer` provides, with stratadb's Node filesystem. */
 export const layerContext: Layer.Layer<NodeContext.NodeContext> = Layer.mergeAll(

@@ -10,6 +10,10 @@ import { Path } from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Either, Layer, Option, type Scope } from "effect"
 import * as Compactor from "./compaction/compactor.js"
+import { BackgroundWork } from "../BackgroundWork.js"
+import { type BackgroundExecutor, inlineLayer } from "./background/executor.js"
+import { workerLayer } from "./background/workerExecutor.js"
+import { hasNodeFiles } from "./fs/fileCapabilities.js"
 import type { Bytes, DbService, DeleteRangeOptions, ReadOptions, ScanOptions, Snapshot, WriteOptions } from "../Db.js"
 import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
 import * as VersionSet from "./version/versionSet.js"
@@ -53,13 +57,24 @@ export const makeDb = (
       Layer.sync(DbStateTag, () => new DbState())
     )
     const storage = Layer.mergeAll(VersionSet.layer, Wal.layer, Memtables.layer, TableStore.layer)
+    const executor = yield* executorLayer
     const engine = Compactor.layer.pipe(
       Layer.provideMerge(Recovery.layer),
+      Layer.provideMerge(executor),
       Layer.provideMerge(storage),
       Layer.provideMerge(base)
     )
     return yield* Layer.build(engine).pipe(Effect.flatMap((context) => Effect.provide(makeService, context)))
   })
+
+/** The executor of background work: the worker where it is asked for and can run (see BackgroundWork.ts). */
+const executorLayer: Effect.Effect<Layer.Layer<BackgroundExecutor, never, DbConfig | TableStore.TableStore>, never, FileSystem> = Effect.gen(function* () {
+  const work = yield* Effect.serviceOption(BackgroundWork)
+  const fs = yield* FileSystem
+  return Option.isSome(work) && work.value._tag === "worker" && hasNodeFiles(fs)
+    ? workerLayer(work.value.spawn)
+    : inlineLayer
+})
 
 /** The public operations over the engine's services, each taken from the context once. */
 const makeService: Effect.Effect<

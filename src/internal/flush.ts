@@ -5,7 +5,6 @@
  */
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
-import type { VersionSet } from "./version/versionSet.js"
 import type { TableStore } from "./table/tableStore.js"
 import { sortIncrementally } from "./memtable/incrementalSort.js"
 import type { Memtable } from "./memtable/memtable.js"
@@ -17,14 +16,14 @@ const ENTRIES_PER_SLICE = 2048
 /** Builds the memtable's table; undefined when the memtable is empty. */
 export const writeMemtable = (
   table: Memtable,
-  deps: { readonly store: TableStore; readonly versions: VersionSet },
+  deps: { readonly store: TableStore; readonly newFileNumber: () => number },
   snapshots: ReadonlyArray<number>
 ): Effect.Effect<FileMeta | undefined, PlatformError> =>
   Effect.gen(function* () {
     if (table.isEmpty) return undefined
     const keys = yield* sortIncrementally(table.unsortedKeys())
     table.setSortedKeys(keys)
-    const sink = yield* deps.store.create(deps.versions.newFileNumber())
+    const sink = yield* deps.store.create(deps.newFileNumber())
     return yield* Effect.gen(function* () {
       let sinceYield = 0
       for (const key of keys) {

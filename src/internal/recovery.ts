@@ -122,7 +122,7 @@ export const recover: Effect.Effect<
 
   const newLog = versions.newFileNumber()
   yield* versions.startNewManifest({ logNumber: versions.logNumber(), lastSequence: last })
-  const meta = yield* writeMemtable(recovered, { store, versions }, [])
+  const meta = yield* writeMemtable(recovered, { store, newFileNumber: versions.newFileNumber }, [])
   yield* versions.logAndApply({
     newFiles: meta === undefined ? [] : [{ level: 0, meta }],
     logNumber: newLog,

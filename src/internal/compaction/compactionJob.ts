@@ -3,7 +3,9 @@
  * internal-key order, keeps for each key the newest version and the versions live snapshots still
  * see, drops tombstones that shadow nothing any reader can see when the task is bottommost, cuts
  * outputs at user-key boundaries once they reach the target size, and returns the outputs. The
- * caller installs them with `taskEdit`. The merge yields to other fibers regularly.
+ * caller installs them with `taskEdit`. The merge yields to other fibers regularly (the compactor
+ * flushes memtables meanwhile). Executors run it: inline, or in a worker thread
+ * (internal/background/).
  */
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
@@ -44,12 +46,11 @@ export const runCompaction = (
   task: CompactionTask,
   deps: {
     readonly store: TableStore
-    readonly newFileNumber: () => number
+    /** The number of the next output (a worker may have to ask the database for more). */
+    readonly newFileNumber: Effect.Effect<number>
     /** Live snapshot sequences, ascending, and the oldest sequence any reader may use. */
     readonly snapshots: ReadonlyArray<number>
     readonly oldestReader: number
-    /** Run between slices of the merge (the background fiber flushes memtables there). */
-    readonly between?: Effect.Effect<void, PlatformError>
   }
 ): Effect.Effect<CompactionOutcome, Corruption | PlatformError> =>
   Effect.gen(function* () {
@@ -92,14 +93,13 @@ export const runCompaction = (
         if (keep && task.bottommost && it.kind() === KIND_DELETE && seq <= oldestReader) keep = false
         newer = seq
         if (keep) {
-          if (sink === undefined) sink = yield* store.create(deps.newFileNumber())
+          if (sink === undefined) sink = yield* store.create(yield* deps.newFileNumber)
           sink.add(key, seq, it.kind(), it.value())
         }
         it.next()
         if (++sinceYield >= ENTRIES_PER_SLICE) {
           sinceYield = 0
           if (sink !== undefined) yield* sink.drain
-          if (deps.between !== undefined) yield* deps.between
           yield* Effect.yieldNow()
         }
       }

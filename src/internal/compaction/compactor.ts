@@ -5,7 +5,6 @@
  * as the database's background error: later writes fail with it, nothing acknowledged is lost,
  * and a reopen recovers from the WAL and the manifest.
  */
-import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { BackgroundDefect, type DbError } from "../../errors.js"
@@ -15,8 +14,7 @@ import { TableStore } from "../table/tableStore.js"
 import { DbConfig } from "../dbConfig.js"
 import { DbStateTag } from "../dbState.js"
 import { logFileName, tableFileName } from "../fs/fileNames.js"
-import { writeMemtable } from "../flush.js"
-import { runCompaction } from "./compactionJob.js"
+import { BackgroundExecutor } from "../background/executor.js"
 import { nextManualTask, startManualCompaction } from "./manualRange.js"
 import { pickCompaction } from "./pick.js"
 import { type CompactionTask, resultEdit } from "./task.js"
@@ -24,7 +22,7 @@ import { Recovered } from "../recovery.js"
 
 export interface Compactor {
   /** Flushes the oldest immutable memtable; false when there is none. */
-  readonly flushOne: Effect.Effect<boolean, PlatformError>
+  readonly flushOne: Effect.Effect<boolean, DbError>
   /** Runs one compaction the policy asks for; false when there is nothing to do. */
   readonly compactOne: Effect.Effect<boolean, DbError>
   /** Compacts everything overlapping [smallest, largest] (latin1 user keys) down to one level. */
@@ -38,7 +36,7 @@ export const Compactor = Context.GenericTag<Compactor>("stratadb/Compactor")
 export const make: Effect.Effect<
   Compactor,
   never,
-  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | FileSystem | Recovered | Scope.Scope
+  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | BackgroundExecutor | FileSystem | Recovered | Scope.Scope
 > = Effect.gen(function* () {
   // Built on the recovered state only.
   yield* Recovered
@@ -47,16 +45,17 @@ export const make: Effect.Effect<
   const versions = yield* VersionSet
   const memtables = yield* Memtables
   const store = yield* TableStore
+  const executor = yield* BackgroundExecutor
   const fs = yield* FileSystem
 
   const flushLock = yield* Effect.makeSemaphore(1)
   const compactionLock = yield* Effect.makeSemaphore(1)
 
-  const flushOne: Effect.Effect<boolean, PlatformError> = flushLock.withPermits(1)(Effect.gen(function* () {
+  const flushOne: Effect.Effect<boolean, DbError> = flushLock.withPermits(1)(Effect.gen(function* () {
     const immutables = memtables.immutables()
     const oldest = immutables[0]
     if (oldest === undefined) return false
-    const meta = yield* writeMemtable(oldest, { store, versions }, state.sequences.pinnedSequences())
+    const meta = yield* executor.flush(oldest, versions.newFileNumber, state.sequences.pinnedSequences())
     // The log after `oldest`'s, read now: the writer may have rotated while the table was written
     // (only this flusher drops immutables, so `oldest` is still the first).
     const now = memtables.immutables()
@@ -74,10 +73,35 @@ export const make: Effect.Effect<
     return true
   }))
 
-  /** Flushes what waits while a long compaction runs, so writers do not stall behind it. */
-  const flushPending: Effect.Effect<void, PlatformError> = Effect.suspend(() =>
-    memtables.immutables().length === 0 ? Effect.void : Effect.asVoid(flushOne)
-  )
+  /**
+   * Flushes memtables as they freeze until `done` opens: run beside a compaction, so writers do
+   * not stall behind it. It stops only between flushes.
+   */
+  const flushUntil = (done: Effect.Latch, finished: () => boolean): Effect.Effect<void, DbError> =>
+    Effect.gen(function* () {
+      while (!finished()) {
+        // Lowered before looking; the main loop looks again for everything once the job ends.
+        state.work.lower()
+        if (memtables.immutables().length > 0) yield* flushOne
+        else yield* Effect.raceFirst(state.work.await, done.await)
+      }
+    })
+
+  /** The job on the executor, with memtables flushed beside it. */
+  const compactWithFlushes = (task: CompactionTask) =>
+    Effect.gen(function* () {
+      const done = yield* Effect.makeLatch(false)
+      let finished = false
+      const job = executor.compact(
+        { task, snapshots: state.sequences.pinnedSequences(), oldestReader: state.sequences.oldest() },
+        versions.newFileNumber
+      ).pipe(Effect.ensuring(Effect.suspend(() => {
+        finished = true
+        return done.open
+      })))
+      const [outcome] = yield* Effect.all([job, flushUntil(done, () => finished)], { concurrency: 2 })
+      return outcome
+    })
 
   /** Runs a task and installs its result; a failure becomes the database's background error. */
   const execute = (task: CompactionTask): Effect.Effect<void, DbError> =>
@@ -87,13 +111,7 @@ export const make: Effect.Effect<
       if (task.trivialMove) {
         yield* versions.logAndApply(resultEdit(task, []))
       } else {
-        const outcome = yield* runCompaction(task, {
-          store,
-          newFileNumber: versions.newFileNumber,
-          snapshots: state.sequences.pinnedSequences(),
-          oldestReader: state.sequences.oldest(),
-          between: flushPending
-        })
+        const outcome = yield* compactWithFlushes(task)
         yield* versions.logAndApply(resultEdit(task, outcome.outputs))
         state.counters.compactionBytesRead += outcome.bytesRead
         state.counters.compactionBytesWritten += outcome.bytesWritten
@@ -193,5 +211,5 @@ const describeDefect = (defect: unknown): string => {
 export const layer: Layer.Layer<
   Compactor,
   never,
-  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | FileSystem | Recovered
+  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | BackgroundExecutor | FileSystem | Recovered
 > = Layer.scoped(Compactor, make)

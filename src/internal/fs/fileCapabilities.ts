@@ -11,6 +11,9 @@
  * - `SyncOpen` (on the `FileSystem` itself): opens a file for reading in one synchronous call, so
  *   `Db.getSync` can open a table it has not opened yet. The handle is the caller's to `close()`.
  *
+ * - `NodeFiles` (on the `FileSystem` itself): its paths are the Node process's own files, so a
+ *   worker thread of the process may open them itself (the background worker does).
+ *
  * All throw a `PlatformError` on failure.
  */
 import type { File } from "@effect/platform/FileSystem"
@@ -18,6 +21,7 @@ import type { File } from "@effect/platform/FileSystem"
 export const PositionalRead: unique symbol = Symbol.for("stratadb/PositionalRead")
 export const SyncAppend: unique symbol = Symbol.for("stratadb/SyncAppend")
 export const SyncOpen: unique symbol = Symbol.for("stratadb/SyncOpen")
+export const NodeFiles: unique symbol = Symbol.for("stratadb/NodeFiles")
 
 export interface PositionalReadFile {
   /** Reads into `buffer` from `position` without moving the cursor; bytes read (fewer only at EOF). */
@@ -45,3 +49,6 @@ export interface SyncOpenFileSystem {
 
 export const hasSyncOpen = (fs: object): fs is SyncOpenFileSystem =>
   typeof (fs as Partial<SyncOpenFileSystem>)[SyncOpen] === "function"
+
+/** Whether the file system's paths are the process's own files (NodeSyncFileSystem). */
+export const hasNodeFiles = (fs: object): boolean => (fs as { readonly [NodeFiles]?: boolean })[NodeFiles] === true

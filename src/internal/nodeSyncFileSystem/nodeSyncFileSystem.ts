@@ -9,7 +9,7 @@ import { Effect, Layer } from "effect"
 import * as NFS from "node:fs"
 import { nodeError } from "./nodeError.js"
 import { SyncFile } from "./syncFile.js"
-import { SyncOpen, type SyncOpenFileSystem } from "../fs/fileCapabilities.js"
+import { NodeFiles, SyncOpen, type SyncOpenFileSystem } from "../fs/fileCapabilities.js"
 
 const openFile = (path: string, options?: FileSystem.OpenFileOptions): Effect.Effect<SyncFile, PlatformError> => {
   const flag = options?.flag ?? "r"
@@ -37,7 +37,7 @@ const openSync = (path: string): SyncFile => {
   }
 }
 
-const syncOpen: SyncOpenFileSystem = { [SyncOpen]: openSync }
+const syncOpen: SyncOpenFileSystem & { readonly [NodeFiles]: true } = { [SyncOpen]: openSync, [NodeFiles]: true }
 
 const open: FileSystem.FileSystem["open"] = (path, options) =>
   Effect.acquireRelease(openFile(path, options), (file) => Effect.sync(() => file.close()))

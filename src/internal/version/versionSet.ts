@@ -191,10 +191,13 @@ export const make: Effect.Effect<VersionSet, never, DbConfig | FileSystem | Scop
           yield* syncDirectory(config.directory).pipe(Effect.provideService(FileSystem, fs))
         }
         const f = file
+        // Written, synced and applied as one step: an interruption (the database closing) between
+        // the sync and `apply` would leave an edit in the file that the version never took.
         yield* Effect.zipRight(f.writeAll(writer.frame(encodeVersionEdit(full))), f.sync).pipe(
-          Effect.tapError((error) => Effect.sync(() => (failure ??= error)))
+          Effect.tapError((error) => Effect.sync(() => (failure ??= error))),
+          Effect.zipRight(Effect.sync(() => apply(full))),
+          Effect.uninterruptible
         )
-        apply(full)
         return version
       })
     )

@@ -1,0 +1,182 @@
+/**
+ * The worker layer of the `BackgroundExecutor`: jobs run in a Node worker thread
+ * (internal/background/workerMain.ts), spawned through `@effect/platform`'s `Worker` on the first
+ * job and kept for the next. The database's thread packs a memtable for a flush (the worker sorts
+ * it and builds the table) or sends a compaction's task, then waits.
+ *
+ * - A worker that dies, or whose job dies, is retired: the job fails with `BackgroundDefect` (the
+ *   compactor keeps it as the background error) and the next job gets a fresh worker.
+ * - Interrupting a job interrupts it in the worker, which removes the table it was writing. Closing
+ *   the layer's scope closes the worker and waits for its thread to exit (the close of
+ *   `@effect/platform-node`'s worker: a close message, then termination after 5 s).
+ */
+import * as Transferable from "@effect/platform/Transferable"
+import * as Worker from "@effect/platform/Worker"
+import { isWorkerError } from "@effect/platform/WorkerError"
+import * as NodeWorker from "@effect/platform-node/NodeWorker"
+import type * as WorkerThreads from "node:worker_threads"
+import { Cause, Deferred, Effect, Either, Exit, Layer, Option, Scope, Stream } from "effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import { BackgroundDefect } from "../../errors.js"
+import type { CompactionOutcome } from "../compaction/compactionJob.js"
+import { DbConfig } from "../dbConfig.js"
+import type { FileMeta } from "../version/fileMeta.js"
+import { BackgroundExecutor, type JobError } from "./executor.js"
+import { packMemtable, transferList } from "./packedRun.js"
+import { decodeFailure, type JobSite, type WorkerEvent, type WorkerRequest } from "./workerProtocol.js"
+
+type BackgroundWorker = Worker.Worker<WorkerRequest, WorkerEvent, unknown>
+
+interface Spawned {
+  worker: BackgroundWorker
+  readonly scope: Scope.CloseableScope
+  /** The thread failed or exited. */
+  dead: boolean
+}
+
+/** A flush's packed run is transferred to the worker, not copied. */
+const encode = (message: WorkerRequest) =>
+  message._tag === "flush" ? Effect.as(Transferable.addAll(transferList(message.run)), message) : Effect.succeed(message)
+
+/** The worker executor; `spawn` starts the thread that runs workerMain. */
+export const workerLayer = (spawn: (id: number) => WorkerThreads.Worker): Layer.Layer<BackgroundExecutor, never, DbConfig> =>
+  Layer.scoped(BackgroundExecutor, make).pipe(Layer.provide(NodeWorker.layer(spawn)))
+
+const make = Effect.gen(function* () {
+  const config = yield* DbConfig
+  const manager = yield* Worker.WorkerManager
+  const spawner = yield* Worker.Spawner
+  const layerScope = yield* Scope.Scope
+  const site: JobSite = { directory: config.directory, options: config.options }
+  const spawnLock = yield* Effect.makeSemaphore(1)
+  let current: Spawned | undefined = undefined
+  let jobIds = 0
+
+  /**
+   * The current worker, or a fresh one. The thread is watched: one that fails to start, or exits,
+   * is marked dead and its worker closed (platform's `Worker` would wait for it forever), and the
+   * next job spawns another.
+   */
+  const acquire: Effect.Effect<Spawned, BackgroundDefect> = spawnLock.withPermits(1)(Effect.suspend(() => {
+    if (current !== undefined && !current.dead) return Effect.succeed(current)
+    const stale = current
+    current = undefined
+    return Effect.gen(function* () {
+      if (stale !== undefined) yield* Scope.close(stale.scope, Exit.void)
+      const scope = yield* Scope.fork(layerScope, ExecutionStrategy.sequential)
+      const stopped = yield* Deferred.make<never, unknown>()
+      const spawned: Spawned = { worker: undefined as unknown as BackgroundWorker, scope, dead: false }
+      const watched = (id: number) => {
+        const thread = spawner(id) as WorkerThreads.Worker
+        const died = (cause: unknown) => {
+          if (spawned.dead) return
+          spawned.dead = true
+          Deferred.unsafeDone(stopped, Exit.fail(cause))
+          Effect.runFork(Scope.close(scope, Exit.void))
+        }
+        thread.once("error", died)
+        thread.once("exit", (code) => died(new Error(`the worker thread exited with code ${code}`)))
+        return thread
+      }
+      const worker = yield* Effect.raceFirst(
+        manager.spawn<WorkerRequest, WorkerEvent, unknown>({ encode }).pipe(
+          Effect.provideService(Worker.Spawner, watched),
+          Scope.extend(scope)
+        ),
+        Deferred.await(stopped)
+      ).pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
+      spawned.worker = worker
+      current = spawned
+      return spawned
+    }).pipe(Effect.mapError((cause) => defect("the background worker did not start", cause)))
+  }))
+
+  /** Closes the worker (if still the current one): the next job spawns another. */
+  const retire = (spawned: Spawned): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (current === spawned) current = undefined
+      return Scope.close(spawned.scope, Exit.void)
+    })
+
+  /**
+   * Runs `job` on the worker; a typed failure comes back decoded, anything else (the worker died,
+   * a defect in the job) retires the worker and is a `BackgroundDefect`.
+   */
+  const onWorker = <A>(job: (worker: BackgroundWorker) => Effect.Effect<A, unknown>): Effect.Effect<A, JobError> =>
+    Effect.flatMap(acquire, (spawned) =>
+      job(spawned.worker).pipe(
+        Effect.catchAllCause((cause): Effect.Effect<A, JobError> => {
+          if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+          const failure = Cause.failureOption(cause)
+          if (Option.isSome(failure) && !isWorkerError(failure.value)) {
+            const decoded = decodeFailure(failure.value)
+            if (Either.isRight(decoded)) return Effect.fail(decoded.right)
+          }
+          const reason = Option.isSome(failure) ? failure.value : Cause.squash(cause)
+          return Effect.zipRight(retire(spawned), Effect.fail(defect("the background worker failed", reason)))
+        })
+      ))
+
+  const flush = (table: Parameters<BackgroundExecutor["flush"]>[0], newFileNumber: () => number, snapshots: ReadonlyArray<number>) =>
+    Effect.gen(function* () {
+      if (table.isEmpty) return undefined
+      const run = yield* packMemtable(table)
+      const fileNumber = newFileNumber()
+      const request: WorkerRequest = { _tag: "flush", site, run, snapshots: [...snapshots], fileNumber }
+      return yield* onWorker((worker) =>
+        Effect.map(worker.executeEffect(request), (event): FileMeta | undefined => {
+          if (event._tag !== "flushed") throw new Error(`unexpected answer to a flush: ${event._tag}`)
+          return event.meta
+        })
+      )
+    })
+
+  const compact: BackgroundExecutor["compact"] = (job, newFileNumber) =>
+    Effect.suspend(() => {
+      const jobId = jobIds++
+      const { task } = job
+      let inputBytes = 0
+      for (const f of task.inputs) inputBytes += f.size
+      for (const f of task.nextInputs) inputBytes += f.size
+      // About as many as the outputs will be; the worker asks for more if it needs them.
+      const batch = Math.max(2, Math.ceil(inputBytes / task.maxOutputFileSize) + 1)
+      const numbers = (count: number) => Array.from({ length: count }, newFileNumber)
+      const request: WorkerRequest = {
+        _tag: "compact",
+        site,
+        jobId,
+        task,
+        snapshots: [...job.snapshots],
+        oldestReader: job.oldestReader,
+        fileNumbers: numbers(batch)
+      }
+      return onWorker((worker) =>
+        worker.execute(request).pipe(
+          Stream.runFoldEffect(undefined as CompactionOutcome | undefined, (outcome, event) => {
+            switch (event._tag) {
+              case "needFileNumbers":
+                return Effect.as(worker.executeEffect({ _tag: "fileNumbers", jobId, fileNumbers: numbers(Math.max(2, batch >> 2)) }), outcome)
+              case "compacted":
+                return Effect.succeed(event.outcome)
+              default:
+                return Effect.dieMessage(`unexpected event of a compaction: ${event._tag}`)
+            }
+          }),
+          Effect.flatMap((outcome) => (outcome === undefined ? Effect.dieMessage("a compaction ended without its outcome") : Effect.succeed(outcome)))
+        )
+      )
+    })
+
+  return BackgroundExecutor.of({ kind: "worker", flush, compact })
+})
+
+const defect = (description: string, cause: unknown) =>
+  new BackgroundDefect({ description: `${description}: ${describe(cause)}`, cause })
+
+const describe = (cause: unknown): string => {
+  try {
+    return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)
+  } catch {
+    return "an exception"
+  }
+}
