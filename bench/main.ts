@@ -21,7 +21,10 @@ const say = (text: string) => Effect.sync(() => void process.stdout.write(text +
 const describeConfig = (c: BenchConfig): string =>
   [
     `engines: ${c.engines.join(", ")}; workloads: ${c.workloads.join(", ")}${c.quick ? " (--quick)" : ""}`,
-    `db_bench N = ${c.n.toLocaleString("en-US")}, phase budget ${c.phaseSeconds} s; keylite window ${c.windowSeconds} s, keylite-loaded ${c.load.toLocaleString("en-US")} entries`
+    `db_bench N = ${c.n.toLocaleString("en-US")}, phase budget ${c.phaseSeconds} s; keylite window ${c.windowSeconds} s, keylite-loaded ${c.load.toLocaleString("en-US")} entries`,
+    ...(c.workloads.includes("scale")
+      ? [`scale N = ${c.scaleN.toLocaleString("en-US")} then ${c.scaleReads.toLocaleString("en-US")} random reads (no phase budget)`]
+      : [])
   ].join("\n")
 
 const run = (config: BenchConfig) =>

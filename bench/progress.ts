@@ -1,6 +1,7 @@
 /**
  * Progress of long phases, one line to stderr every few seconds, and the peak JS heap, sampled
- * on the same ticks (the peak RSS comes from the OS at the end: `process.resourceUsage().maxRSS`).
+ * on the same ticks (the peak RSS comes from the OS at the end: `process.resourceUsage().maxRSS`;
+ * the RSS is also sampled, for a workload that wants its own peak: `resetWindowRss`).
  * Op loops call `tick` every few operations with the time they already read, so a tick with
  * nothing to do costs one comparison.
  */
@@ -12,6 +13,7 @@ export class Progress {
   private nextReportAt = 0
   private nextSampleAt = 0
   private _peakHeapUsed = 0
+  private _windowPeakRss = 0
 
   constructor(
     private readonly engine: string,
@@ -21,6 +23,17 @@ export class Progress {
 
   get peakHeapUsed(): number {
     return this._peakHeapUsed
+  }
+
+  /** The highest RSS sampled since `resetWindowRss`. */
+  get windowPeakRss(): number {
+    return this._windowPeakRss
+  }
+
+  /** Starts a new RSS window from now (the OS's maxRSS cannot be reset). */
+  resetWindowRss(): void {
+    this._windowPeakRss = 0
+    this.sample()
   }
 
   /** Starts a phase of `target` operations (0 when unknown). */
@@ -49,8 +62,9 @@ export class Progress {
   /** Samples the heap now (also called at phase boundaries). */
   sample(): void {
     this.nextSampleAt = performance.now() + 250
-    const used = process.memoryUsage().heapUsed
-    if (used > this._peakHeapUsed) this._peakHeapUsed = used
+    const { heapUsed, rss } = process.memoryUsage()
+    if (heapUsed > this._peakHeapUsed) this._peakHeapUsed = heapUsed
+    if (rss > this._windowPeakRss) this._windowPeakRss = rss
   }
 
   /** A one-off line (phase notes). */

@@ -36,6 +36,27 @@ export interface DbBenchResult {
   readonly engineStats?: EngineStats
 }
 
+export interface ScaleResult {
+  readonly n: number
+  /** Keys per second of the fill (every key once in random order, batches of 1,000). */
+  readonly fillOpsPerSec: number
+  /** The fill as a phase: one latency sample per batch. */
+  readonly fill: PhaseResult
+  /** Closing the filled database, then opening it again. */
+  readonly reopenMs: number
+  /** Random reads of filled keys right after the reopen, every value checked. */
+  readonly readrandom: PhaseResult
+  /**
+   * The process's peak RSS during the workload: the OS's exact peak when the workload raised it,
+   * else (an earlier workload in the same process peaked higher) the highest RSS sampled.
+   */
+  readonly peakRssBytes: number
+  /** Whether `peakRssBytes` is the OS's exact peak rather than a sample. */
+  readonly peakRssExact: boolean
+  /** After the reads, closed. */
+  readonly disk: DiskUsage
+}
+
 export interface MemoryResult {
   /** The OS's peak resident set size of the engine's process (includes mapped file pages). */
   readonly peakRssBytes: number
@@ -51,6 +72,7 @@ export interface EngineResult {
   readonly keylite?: KeyliteResult
   readonly keyliteLoaded?: KeyliteResult
   readonly dbbench?: DbBenchResult
+  readonly scale?: ScaleResult
   readonly memory?: MemoryResult
   /** Set when the run failed; the figures gathered before the failure are kept. */
   readonly error?: string

@@ -10,9 +10,10 @@ import type { BenchConfig } from "./config.js"
 import type { Engine } from "./engine.js"
 import { loadEngine } from "./engines/index.js"
 import { Progress } from "./progress.js"
-import type { EngineResult, KeyliteResult, DbBenchResult } from "./results.js"
+import type { EngineResult, KeyliteResult, DbBenchResult, ScaleResult } from "./results.js"
 import { dbBench } from "./workloads/dbbench.js"
 import { keylite } from "./workloads/keylite.js"
+import { scale } from "./workloads/scale.js"
 
 /** A directory for one workload, removed (with everything in it) when the scope closes. */
 const workloadDirectory = (baseDirectory: string, label: string) =>
@@ -37,6 +38,7 @@ export const runEngine = (
     let keyliteResult: KeyliteResult | undefined
     let loadedResult: KeyliteResult | undefined
     let dbbenchResult: DbBenchResult | undefined
+    let scaleResult: ScaleResult | undefined
 
     const body = Effect.gen(function* () {
       const loaded = yield* loadEngine(engineName)
@@ -57,6 +59,13 @@ export const runEngine = (
           )
           if (workload === "keylite") keyliteResult = result
           else loadedResult = result
+        } else if (workload === "scale") {
+          scaleResult = yield* Effect.scoped(
+            Effect.gen(function* () {
+              const directory = yield* workloadDirectory(baseDirectory, `${engineName}-scale`)
+              return yield* scale(loaded, ctx, { directory, n: config.scaleN, reads: config.scaleReads, seed: config.seed })
+            })
+          )
         } else {
           dbbenchResult = yield* Effect.scoped(
             Effect.gen(function* () {
@@ -85,6 +94,7 @@ export const runEngine = (
       ...(keyliteResult === undefined ? {} : { keylite: keyliteResult }),
       ...(loadedResult === undefined ? {} : { keyliteLoaded: loadedResult }),
       ...(dbbenchResult === undefined ? {} : { dbbench: dbbenchResult }),
+      ...(scaleResult === undefined ? {} : { scale: scaleResult }),
       memory: { peakRssBytes: process.resourceUsage().maxRSS * 1024, peakHeapUsedBytes: progress.peakHeapUsed },
       ...(error === undefined ? {} : { error }),
       wallSeconds: (performance.now() - started) / 1000

@@ -38,6 +38,8 @@ export interface LevelStats {
 export interface DbStats {
   readonly levels: ReadonlyArray<LevelStats>
   readonly memtableBytes: number
+  /** Where flushes and compactions run: "worker" (a Node worker thread) or "inline" (BackgroundWork.ts). */
+  readonly backgroundWork: "inline" | "worker"
   readonly immutableMemtables: number
   readonly lastSequence: number
   /** Bytes the user handed in (keys + values) since open. */

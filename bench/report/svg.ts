@@ -1,8 +1,8 @@
 /**
  * The chart written beside the JSON, hand-written SVG with no dependency: db_bench ops/s per
  * phase per engine (grouped bars, log scale), db_bench latency percentiles per phase per engine
- * (a box from p50 to p99 with a line at p90 and a whisker to p99.9, log scale), and keylite's
- * ops/s next to its published figures.
+ * (a box from p50 to p99 with a line at p90 and a whisker to p99.9, log scale), the scale
+ * workload's fill and read rates, and keylite's ops/s next to its published figures.
  */
 import type { LatencySummary } from "../histogram.js"
 import { type EngineResult, keylitePublished, type RunResult } from "../results.js"
@@ -177,6 +177,21 @@ export const renderSvg = (run: RunResult): string => {
     )
     top += PANEL_HEIGHT + PANEL_GAP
     latencyPanel(engines, colors, phases, top, body)
+    top += PANEL_HEIGHT + PANEL_GAP
+  }
+  const scaled = engines.find((e) => e.scale !== undefined)?.scale
+  if (scaled !== undefined) {
+    barPanel(
+      `scale: N = ${scaled.n.toLocaleString("en-US")} filled in random order, reopened, then random reads (log scale)`,
+      "ops/s",
+      series,
+      [
+        { label: "fill (keys/s)", values: engines.map((e) => e.scale?.fillOpsPerSec) },
+        { label: "readrandom after reopen", values: engines.map((e) => e.scale?.readrandom.opsPerSec) }
+      ],
+      top,
+      body
+    )
     top += PANEL_HEIGHT + PANEL_GAP
   }
   if (keyliteVariants.length > 0) {

@@ -1,11 +1,18 @@
 /**
  * The terminal report: one block per engine as soon as it finishes (keylite in keylite's own
  * line format with the published figures beside), then the comparison tables with the ratio
- * stratadb / peer for every phase.
+ * stratadb / peer for every phase (and every scale figure).
  */
 import type { LatencySummary } from "../histogram.js"
 import type { OpStats, PhaseResult } from "../measure.js"
-import { type DbBenchResult, type EngineResult, type KeyliteResult, keylitePublished, type RunResult } from "../results.js"
+import {
+  type DbBenchResult,
+  type EngineResult,
+  type KeyliteResult,
+  keylitePublished,
+  type RunResult,
+  type ScaleResult
+} from "../results.js"
 import { dbBenchPhases } from "../workloads/dbbench.js"
 import { bytes, duration, int, ratio } from "./format.js"
 import { renderTable } from "./table.js"
@@ -77,6 +84,20 @@ export const dbBenchBlock = (d: DbBenchResult): string => {
   return lines.join("\n")
 }
 
+const scaleTitle = (s: ScaleResult): string =>
+  `scale: N = ${int(s.n)} filled in random order (batches of 1,000), closed, reopened, then ${int(s.readrandom.target)} random reads`
+
+const rssText = (s: ScaleResult): string => bytes(s.peakRssBytes) + (s.peakRssExact ? "" : " (sampled)")
+
+export const scaleBlock = (s: ScaleResult): string =>
+  [
+    scaleTitle(s),
+    renderTable(["phase", "ops/s", "p50", "p90", "p99", "p99.9", "ops"], [phaseRow(s.fill), phaseRow(s.readrandom)]),
+    `  fill: ${s.fill.note ?? ""}`,
+    `reopen ${s.reopenMs.toFixed(2)} ms, on disk ${bytes(s.disk.bytes)} in ${s.disk.files} files (allocated ${bytes(s.disk.allocatedBytes)}), peak RSS ${rssText(s)}`,
+    ...(s.peakRssExact ? [] : ["  (sampled: an earlier workload of this process peaked higher, so the OS's peak is not scale's)"])
+  ].join("\n")
+
 /** The block printed when an engine's process ends. */
 export const engineBlock = (r: EngineResult): string => {
   const parts: Array<string> = []
@@ -85,6 +106,7 @@ export const engineBlock = (r: EngineResult): string => {
   if (r.keylite !== undefined) parts.push(keyliteBlock(r.keylite))
   if (r.keyliteLoaded !== undefined) parts.push(keyliteBlock(r.keyliteLoaded))
   if (r.dbbench !== undefined) parts.push(dbBenchBlock(r.dbbench))
+  if (r.scale !== undefined) parts.push(scaleBlock(r.scale))
   if (r.memory !== undefined) {
     parts.push(`peak RSS ${bytes(r.memory.peakRssBytes)}, peak JS heap ${bytes(r.memory.peakHeapUsedBytes)}; ${r.wallSeconds.toFixed(1)} s`)
   }
@@ -98,6 +120,39 @@ const peersOf = (engines: ReadonlyArray<EngineResult>) => {
 }
 
 const phaseOf = (e: EngineResult, name: string): PhaseResult | undefined => e.dbbench?.phases.find((p) => p.name === name)
+
+/** Every scale figure per engine, and stratadb / peer for each. */
+const scaleTable = (
+  engines: ReadonlyArray<EngineResult>,
+  subject: EngineResult | undefined,
+  peers: ReadonlyArray<EngineResult>,
+  ratioHeaders: ReadonlyArray<string>
+): string => {
+  const row = (label: string, f: (s: ScaleResult) => number, format: (v: number, s: ScaleResult) => string) => {
+    const mine = subject?.scale
+    return [
+      label,
+      ...engines.map((e) => (e.scale === undefined ? "-" : format(f(e.scale), e.scale))),
+      ...peers.map((p) => (mine === undefined || p.scale === undefined ? "-" : ratio(f(mine) / f(p.scale))))
+    ]
+  }
+  const ms = (v: number) => `${v.toFixed(2)} ms`
+  return [
+    renderTable(
+      ["", ...engines.map((e) => e.engine), ...ratioHeaders],
+      [
+        row("fill keys/s", (s) => s.fillOpsPerSec, int),
+        row("reopen", (s) => s.reopenMs, ms),
+        row("readrandom ops/s", (s) => s.readrandom.opsPerSec, int),
+        row("readrandom p50", (s) => s.readrandom.latency.p50, duration),
+        row("readrandom p99", (s) => s.readrandom.latency.p99, duration),
+        row("bytes on disk", (s) => s.disk.bytes, bytes),
+        row("peak RSS", (s) => s.peakRssBytes, (_, s) => rssText(s))
+      ]
+    ),
+    "(ratios: for keys/s and ops/s above 1 is ahead; for times, bytes and RSS below 1 is ahead)"
+  ].join("\n")
+}
 
 /** The comparison across engines; empty when there is only one engine. */
 export const comparisonBlock = (run: RunResult): string => {
@@ -161,6 +216,13 @@ export const comparisonBlock = (run: RunResult): string => {
         ]
       )
     )
+  }
+
+  const scaleEngines = engines.filter((e) => e.scale !== undefined)
+  if (scaleEngines.length > 0) {
+    if (out.length > 0) out.push("")
+    out.push(scaleTitle(scaleEngines[0]!.scale!))
+    out.push(scaleTable(engines, subject, peers, ratioHeaders))
   }
 
   for (const variant of ["keylite", "keyliteLoaded"] as const) {

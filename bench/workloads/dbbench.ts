@@ -51,7 +51,7 @@ export interface DbBenchSettings {
 
 const BATCH = 1000
 
-const describe = (got: Uint8Array | undefined): string =>
+export const describe = (got: Uint8Array | undefined): string =>
   got === undefined ? "nothing" : JSON.stringify(Buffer.from(got).toString("latin1"))
 
 /** The index a db_bench key encodes (its 16 ASCII digits). */
@@ -144,7 +144,7 @@ const scanPhase = (
   })
 
 /** Opens `directory` in a scope of its own, so the caller decides when it closes. */
-const openScoped = (engine: Engine, directory: string) =>
+export const openScoped = (engine: Engine, directory: string) =>
   Effect.gen(function* () {
     const scope = yield* Scope.make()
     const [handle, ms] = yield* timed(Scope.extend(engine.open(directory), scope)).pipe(

@@ -11,7 +11,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Either, Layer, Option, type Scope } from "effect"
 import * as Compactor from "./compaction/compactor.js"
 import { BackgroundWork } from "../BackgroundWork.js"
-import { type BackgroundExecutor, inlineLayer } from "./background/executor.js"
+import { BackgroundExecutor as BackgroundExecutorTag, type BackgroundExecutor, inlineLayer } from "./background/executor.js"
 import { workerLayer } from "./background/workerExecutor.js"
 import { hasNodeFiles } from "./fs/fileCapabilities.js"
 import type { Bytes, DbService, DeleteRangeOptions, ReadOptions, ScanOptions, Snapshot, WriteOptions } from "../Db.js"
@@ -80,7 +80,15 @@ const executorLayer: Effect.Effect<Layer.Layer<BackgroundExecutor, never, DbConf
 const makeService: Effect.Effect<
   DbService,
   never,
-  DbConfig | DbStateTag | VersionSet.VersionSet | Wal.Wal | Memtables.Memtables | TableStore.TableStore | Compactor.Compactor | Scope.Scope
+  | DbConfig
+  | DbStateTag
+  | VersionSet.VersionSet
+  | Wal.Wal
+  | Memtables.Memtables
+  | TableStore.TableStore
+  | BackgroundExecutor
+  | Compactor.Compactor
+  | Scope.Scope
 > = Effect.gen(function* () {
     const { options: resolved } = yield* DbConfig
     const state = yield* DbStateTag
@@ -89,6 +97,7 @@ const makeService: Effect.Effect<
     const memtables = yield* Memtables.Memtables
     const store = yield* TableStore.TableStore
     const compactor = yield* Compactor.Compactor
+    const executor = yield* BackgroundExecutorTag
 
     const writer = yield* makeWriter
     const { read: pointRead, readSync } = yield* makePointRead
@@ -268,6 +277,7 @@ const makeService: Effect.Effect<
           score: scores[level] ?? 0
         })),
         memtableBytes: memtables.bytes(),
+        backgroundWork: executor.kind,
         immutableMemtables: memtables.immutables().length,
         lastSequence: state.sequences.visible,
         userBytesWritten: state.counters.userBytesWritten,
@@ -339,7 +349,11 @@ const makeService: Effect.Effect<
           return Effect.fail(new InvalidArgument({ method: "compactRange", description: "start is after end" }))
         }
         // Whatever is in memtables goes to tables first, so the range compacts completely.
-        return flush.pipe(Effect.zipRight(compactor.compactRange(lo, hi)))
+        return flush.pipe(
+          Effect.zipRight(compactor.compactRange(lo, hi)),
+          // Closing the database stops the compaction under this caller.
+          Effect.catchAllCause((cause) => (state.lifecycle.closed ? closed("compactRange") : Effect.failCause(cause)))
+        )
       })
 
     return {

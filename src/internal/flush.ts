@@ -23,24 +23,24 @@ export const writeMemtable = (
     if (table.isEmpty) return undefined
     const keys = yield* sortIncrementally(table.unsortedKeys())
     table.setSortedKeys(keys)
-    const sink = yield* deps.store.create(deps.newFileNumber())
-    return yield* Effect.gen(function* () {
-      let sinceYield = 0
-      for (const key of keys) {
-        let newer = Number.POSITIVE_INFINITY
-        for (let e = table.chain(key); e !== undefined; e = e.older) {
-          if (newer === Number.POSITIVE_INFINITY || neededBySnapshot(e.seq, newer, snapshots)) {
-            sink.add(key, e.seq, e.kind, e.value)
+    return yield* deps.store.writeTable(deps.newFileNumber(), (sink) =>
+      Effect.gen(function* () {
+        let sinceYield = 0
+        for (const key of keys) {
+          let newer = Number.POSITIVE_INFINITY
+          for (let e = table.chain(key); e !== undefined; e = e.older) {
+            if (newer === Number.POSITIVE_INFINITY || neededBySnapshot(e.seq, newer, snapshots)) {
+              sink.add(key, e.seq, e.kind, e.value)
+            }
+            newer = e.seq
+            sinceYield++
           }
-          newer = e.seq
-          sinceYield++
+          if (sinceYield >= ENTRIES_PER_SLICE) {
+            sinceYield = 0
+            yield* sink.drain
+            yield* Effect.yieldNow()
+          }
         }
-        if (sinceYield >= ENTRIES_PER_SLICE) {
-          sinceYield = 0
-          yield* sink.drain
-          yield* Effect.yieldNow()
-        }
-      }
-      return yield* sink.finish
-    }).pipe(Effect.onError(() => sink.abandon))
+        return yield* sink.finish
+      }))
   })

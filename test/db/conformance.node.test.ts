@@ -1,14 +1,24 @@
 import { NodeContext } from "@effect/platform-node"
 import { FileSystem } from "@effect/platform/FileSystem"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
+import * as BackgroundWork from "../../src/BackgroundWork.js"
 import * as NodeSyncFileSystem from "../../src/NodeSyncFileSystem.js"
 import { conformanceSuite } from "./conformanceSuite.js"
 import { readApiSuite } from "./readApiSuite.js"
 
+// NodeSyncFileSystem.layer runs background work in a worker thread; the same suite again inline.
 conformanceSuite(
-  "Node file system",
+  "Node file system (background work in a worker thread)",
   NodeSyncFileSystem.layer,
-  Effect.flatMap(FileSystem, (fs) => fs.makeTempDirectoryScoped({ prefix: "stratadb-test-" }))
+  Effect.flatMap(FileSystem, (fs) => fs.makeTempDirectoryScoped({ prefix: "stratadb-test-" })),
+  "worker"
+)
+
+conformanceSuite(
+  "Node file system (background work inline)",
+  Layer.merge(NodeSyncFileSystem.layer, BackgroundWork.inline),
+  Effect.flatMap(FileSystem, (fs) => fs.makeTempDirectoryScoped({ prefix: "stratadb-test-" })),
+  "inline"
 )
 
 // @effect/platform-node's own file system: no positional reads, so tables read through the

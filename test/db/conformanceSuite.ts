@@ -17,7 +17,9 @@ const valueOf = (i: number, round = 0) => `value-${i}-${round}-${"x".repeat(i % 
 export const conformanceSuite = (
   name: string,
   layer: Layer.Layer<FileSystem | Path>,
-  directory: Effect.Effect<string, unknown, FileSystem | Path | import("effect").Scope.Scope>
+  directory: Effect.Effect<string, unknown, FileSystem | Path | import("effect").Scope.Scope>,
+  /** Where the layer runs flushes and compactions (checked, so the suite runs where it says). */
+  backgroundWork: "inline" | "worker" = "inline"
 ) =>
   describe(`conformance: ${name}`, () => {
     it.scoped("put, get, overwrite, delete", () =>
@@ -89,6 +91,7 @@ export const conformanceSuite = (
             for (let i = 1; i < n; i += 3) yield* db.put(key(i), valueOf(i, 1))
             const stats = yield* db.stats
             assert.isAbove(stats.flushes, 5)
+            assert.strictEqual(stats.backgroundWork, backgroundWork)
             for (let i = 0; i < n; i++) {
               const got = textOf(yield* db.get(key(i)))
               const want = i % 3 === 0 ? undefined : i % 3 === 1 ? valueOf(i, 1) : valueOf(i)

@@ -7,6 +7,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, FastCheck as fc, Scope, Stream } from "effect"
 import { Db, type DbService, type ScanOptions, type Snapshot } from "../../src/Db.js"
 import * as MemoryFileSystem from "../../src/MemoryFileSystem.js"
+import * as NodeSyncFileSystem from "../../src/NodeSyncFileSystem.js"
+import { FileSystem } from "@effect/platform/FileSystem"
 import type { DbOptions } from "../../src/Options.js"
 import { WriteBatch } from "../../src/WriteBatch.js"
 import { text, textOf } from "../support.js"
@@ -206,6 +208,19 @@ const configs: ReadonlyArray<[string, Omit<DbOptions, "directory">]> = [
 
 let run = 0
 describe("model", () => {
+  // On the Node file system, flushes and compactions run in a worker thread (NodeSyncFileSystem.layer).
+  it.effect.prop(
+    "random operations agree with the model (leveled compaction, Node file system, background work in a worker thread)",
+    [fc.array(opArb, { minLength: 1, maxLength: 300 })],
+    ([ops]) =>
+      Effect.scoped(Effect.gen(function* () {
+        const fs = yield* FileSystem
+        const directory = yield* fs.makeTempDirectoryScoped({ prefix: "stratadb-model-" })
+        yield* runModel(ops, { directory, ...configs[1]![1] })
+      })).pipe(Effect.provide(NodeSyncFileSystem.layer)),
+    { fastCheck: { numRuns: 12 } }
+  )
+
   for (const [name, config] of configs) {
     it.effect.prop(
       `random operations agree with the model (${name})`,

@@ -53,9 +53,9 @@ const make = Effect.gen(function* () {
   let jobIds = 0
 
   /**
-   * The current worker, or a fresh one. The thread is watched: one that fails to start, or exits,
-   * is marked dead and its worker closed (platform's `Worker` would wait for it forever), and the
-   * next job spawns another.
+   * The current worker, or a fresh one. The thread is watched: one that fails to start (platform's
+   * `Worker` would wait for it forever) or exits is marked dead, and the next job closes it and
+   * spawns another. A job in flight on it fails (platform's `Worker` fails its requests).
    */
   const acquire: Effect.Effect<Spawned, BackgroundDefect> = spawnLock.withPermits(1)(Effect.suspend(() => {
     if (current !== undefined && !current.dead) return Effect.succeed(current)
@@ -72,7 +72,6 @@ const make = Effect.gen(function* () {
           if (spawned.dead) return
           spawned.dead = true
           Deferred.unsafeDone(stopped, Exit.fail(cause))
-          Effect.runFork(Scope.close(scope, Exit.void))
         }
         thread.once("error", died)
         thread.once("exit", (code) => died(new Error(`the worker thread exited with code ${code}`)))
@@ -106,7 +105,8 @@ const make = Effect.gen(function* () {
     Effect.flatMap(acquire, (spawned) =>
       job(spawned.worker).pipe(
         Effect.catchAllCause((cause): Effect.Effect<A, JobError> => {
-          if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+          // The caller interrupted the job (unless the thread is gone: its requests end so too).
+          if (Cause.isInterruptedOnly(cause) && !spawned.dead) return Effect.failCause(cause as Cause.Cause<never>)
           const failure = Cause.failureOption(cause)
           if (Option.isSome(failure) && !isWorkerError(failure.value)) {
             const decoded = decodeFailure(failure.value)
@@ -162,7 +162,8 @@ const make = Effect.gen(function* () {
                 return Effect.dieMessage(`unexpected event of a compaction: ${event._tag}`)
             }
           }),
-          Effect.flatMap((outcome) => (outcome === undefined ? Effect.dieMessage("a compaction ended without its outcome") : Effect.succeed(outcome)))
+          // Ended without its outcome: the worker was closed under the job (the database closes).
+          Effect.flatMap((outcome) => (outcome === undefined ? Effect.interrupt : Effect.succeed(outcome)))
         )
       )
     })

@@ -35,11 +35,11 @@ const flush = (site: JobSite, run: PackedRun, snapshots: ReadonlyArray<number>, 
   withStore(site, (store) =>
     Effect.gen(function* () {
       if (run.seqs.length === 0) return undefined
-      const sink = yield* store.create(fileNumber)
-      return yield* Effect.suspend(() => {
-        forEachSorted(run, snapshots, sink.add)
-        return sink.finish
-      }).pipe(Effect.onError(() => sink.abandon))
+      return yield* store.writeTable(fileNumber, (sink) =>
+        Effect.suspend(() => {
+          forEachSorted(run, snapshots, sink.add)
+          return sink.finish
+        }))
     }))
 
 const compact = (request: Extract<WorkerRequest, { _tag: "compact" }>, events: Mailbox.Mailbox<WorkerEvent, JobFailure>) =>

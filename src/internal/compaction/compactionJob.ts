@@ -62,11 +62,13 @@ export const runCompaction = (
     for (const f of task.inputs) bytesRead += f.size
     for (const f of task.nextInputs) bytesRead += f.size
 
+    // The sink stays recorded until its table is finished and listed in `outputs`: interrupted
+    // in between (its sync waits), it is abandoned like any unfinished output.
     const finishOutput = Effect.suspend(() => {
       const s = sink
-      sink = undefined
       if (s === undefined) return Effect.void
       return Effect.map(s.finish, (meta) => {
+        sink = undefined
         outputs.push(meta)
       })
     })
@@ -93,8 +95,14 @@ export const runCompaction = (
         if (keep && task.bottommost && it.kind() === KIND_DELETE && seq <= oldestReader) keep = false
         newer = seq
         if (keep) {
-          if (sink === undefined) sink = yield* store.create(yield* deps.newFileNumber)
-          sink.add(key, seq, it.kind(), it.value())
+          let out = sink
+          if (out === undefined) {
+            const number = yield* deps.newFileNumber
+            // Created and recorded in one uninterruptible step: an interruption right after the
+            // file is created must still find the sink to abandon.
+            out = yield* Effect.uninterruptible(Effect.map(store.create(number), (created) => (sink = created)))
+          }
+          out.add(key, seq, it.kind(), it.value())
         }
         it.next()
         if (++sinceYield >= ENTRIES_PER_SLICE) {
@@ -107,11 +115,13 @@ export const runCompaction = (
     })
 
     yield* merge.pipe(
+      // A merge that fails or is interrupted installs nothing: its outputs, finished or not, go.
       Effect.onError(() =>
         Effect.suspend(() => {
           const s = sink
           sink = undefined
-          return s === undefined ? Effect.void : s.abandon
+          const finished = Effect.forEach(outputs, (meta) => store.discard(meta.number), { discard: true })
+          return s === undefined ? finished : Effect.zipRight(s.abandon, finished)
         })
       ),
       Effect.ensuring(store.unpin(pins))

@@ -42,6 +42,13 @@ export type ReadCounters = TableCounters
 export interface TableStore {
   /** Starts writing table `number`. */
   readonly create: (number: number) => Effect.Effect<TableSink, PlatformError>
+  /** Deletes a table written but never named by the manifest (the outputs of a failed job). */
+  readonly discard: (number: number) => Effect.Effect<void>
+  /**
+   * Writes table `number` with `write`, which finishes the sink; the unfinished file is abandoned
+   * if `write` fails or is interrupted, including right after the file is created.
+   */
+  readonly writeTable: <A, E>(number: number, write: (sink: TableSink) => Effect.Effect<A, E>) => Effect.Effect<A, E | PlatformError>
   /** The table cache's lookup: the table's reader, pinned until `release` (see `TableCache`). */
   readonly acquire: TableCache["acquire"]
   readonly release: TableCache["release"]
@@ -108,8 +115,17 @@ export const make: Effect.Effect<TableStore, never, DbConfig | FileSystem | Scop
 
   yield* Effect.addFinalizer(() => tables.closeAll)
 
+  const writeTable = <A, E>(number: number, write: (sink: TableSink) => Effect.Effect<A, E>): Effect.Effect<A, E | PlatformError> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(create(number), (sink) => restore(write(sink)).pipe(Effect.onError(() => sink.abandon)))
+    )
+
+  const discard = (number: number): Effect.Effect<void> => fs.remove(config.file(tableFileName(number))).pipe(Effect.ignore)
+
   return TableStore.of({
     create,
+    discard,
+    writeTable,
     acquire: tables.acquire,
     release: tables.release,
     iterator: (meta, pins, fillCache = true) => tables.iterator(meta, pins, fillCache),
