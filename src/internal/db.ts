@@ -243,12 +243,13 @@ const makeService: Effect.Effect<
     /** Waits until every memtable frozen so far is in a table. */
     const awaitFlushed = (target: number): Effect.Effect<void, DbError> =>
       Effect.suspend(() => {
+        const seen = state.lifecycle.changes
         if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
         const pendingOldest = memtables.immutables()[0]
         if (pendingOldest === undefined || pendingOldest.logNumber > target) return Effect.void
         if (state.lifecycle.closed) return closed("flush")
         state.work.raise()
-        return state.lifecycle.awaitChange.pipe(Effect.zipRight(awaitFlushed(target)))
+        return state.lifecycle.awaitChangeSince(seen).pipe(Effect.zipRight(awaitFlushed(target)))
       })
 
     const flush: Effect.Effect<void, DbError> = Effect.suspend(() => {

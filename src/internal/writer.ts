@@ -105,6 +105,8 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
     let slowed = false
     const step: Effect.Effect<void, DbError> = Effect.suspend(() => {
       if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
+      // Read with the decision: background progress after it ends a "wait" (see Lifecycle).
+      const seen = state.lifecycle.changes
       switch (decide(slowed)) {
         case "proceed":
           return Effect.void
@@ -114,7 +116,7 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
           return timedStall(realSleep(1)).pipe(Effect.zipRight(step))
         case "wait":
           state.work.raise()
-          return timedStall(state.lifecycle.awaitChange).pipe(Effect.zipRight(step))
+          return timedStall(state.lifecycle.awaitChangeSince(seen)).pipe(Effect.zipRight(step))
         case "rotate":
           return rotateNow.pipe(Effect.asVoid)
       }

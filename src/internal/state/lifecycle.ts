@@ -13,7 +13,13 @@ export class Lifecycle {
   closed = false
   /** The first failure of background work or of the log; later writes fail with it. */
   backgroundError: DbError | undefined = undefined
-  private readonly changed = Effect.unsafeMakeLatch(false)
+  /**
+   * Changes so far. A waiter reads it in the same step as the condition it waits on, and waits
+   * for a change after that (`awaitChangeSince`): a change that lands between its check and its
+   * wait (the fiber may yield there) still wakes it.
+   */
+  changes = 0
+  private waiters = new Set<(effect: Effect.Effect<void>) => void>()
 
   /** Keeps `error` as the background error unless one is kept already, and wakes the waiters. */
   fail(error: DbError): void {
@@ -21,14 +27,23 @@ export class Lifecycle {
     this.notifyChange()
   }
 
-  /** Completes when background work next makes progress, fails, or the database closes. */
-  get awaitChange(): Effect.Effect<void> {
-    return this.changed.await
+  /** Completes at once if a change happened since `changes` was `seen`, else at the next change. */
+  awaitChangeSince(seen: number): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      if (this.changes !== seen) return resume(Effect.void)
+      this.waiters.add(resume)
+      return Effect.sync(() => {
+        this.waiters.delete(resume)
+      })
+    })
   }
 
-  /** Wakes everyone waiting on `awaitChange` (the latch opens for them and closes again). */
+  /** Background work made progress, failed, or the database closes: wakes every waiter. */
   notifyChange(): void {
-    this.changed.unsafeOpen()
-    this.changed.unsafeClose()
+    this.changes++
+    if (this.waiters.size === 0) return
+    const waiters = this.waiters
+    this.waiters = new Set()
+    for (const resume of waiters) resume(Effect.void)
   }
 }
