@@ -29,10 +29,27 @@ type BackgroundWorker = Worker.Worker<WorkerRequest, WorkerEvent, unknown>
 
 interface Spawned {
   worker: BackgroundWorker
+  thread: WorkerThreads.Worker | undefined
   readonly scope: Scope.CloseableScope
   /** The thread failed or exited. */
   dead: boolean
+  /** Jobs running on it: while there are none, the thread does not keep the process alive. */
+  jobs: number
+  /** Closing: the thread keeps the process alive until it exits. */
+  closing: boolean
 }
+
+/**
+ * `job` with the thread kept referenced while it runs: an idle worker does not keep the process
+ * alive (a program that never closes its database still exits), a job in flight does.
+ */
+const busy = (spawned: Spawned) => <A, E>(job: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.suspend(() => {
+    if (spawned.jobs++ === 0) spawned.thread?.ref()
+    return Effect.ensuring(job, Effect.sync(() => {
+      if (--spawned.jobs === 0 && !spawned.closing) spawned.thread?.unref()
+    }))
+  })
 
 /** A flush's packed run is transferred to the worker, not copied. */
 const encode = (message: WorkerRequest) =>
@@ -65,9 +82,10 @@ const make = Effect.gen(function* () {
       if (stale !== undefined) yield* Scope.close(stale.scope, Exit.void)
       const scope = yield* Scope.fork(layerScope, ExecutionStrategy.sequential)
       const stopped = yield* Deferred.make<never, unknown>()
-      const spawned: Spawned = { worker: undefined as unknown as BackgroundWorker, scope, dead: false }
+      const spawned: Spawned = { worker: undefined as unknown as BackgroundWorker, thread: undefined, scope, dead: false, jobs: 0, closing: false }
       const watched = (id: number) => {
         const thread = spawner(id) as WorkerThreads.Worker
+        spawned.thread = thread
         const died = (cause: unknown) => {
           if (spawned.dead) return
           spawned.dead = true
@@ -85,6 +103,11 @@ const make = Effect.gen(function* () {
         Deferred.await(stopped)
       ).pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
       spawned.worker = worker
+      // Run first when the worker closes: the process waits for the thread to exit.
+      yield* Scope.addFinalizer(scope, Effect.sync(() => {
+        spawned.closing = true
+        spawned.thread?.ref()
+      }))
       current = spawned
       return spawned
     }).pipe(Effect.mapError((cause) => defect("the background worker did not start", cause)))
@@ -104,6 +127,7 @@ const make = Effect.gen(function* () {
   const onWorker = <A>(job: (worker: BackgroundWorker) => Effect.Effect<A, unknown>): Effect.Effect<A, JobError> =>
     Effect.flatMap(acquire, (spawned) =>
       job(spawned.worker).pipe(
+        busy(spawned),
         Effect.catchAllCause((cause): Effect.Effect<A, JobError> => {
           // The caller interrupted the job (unless the thread is gone: its requests end so too).
           if (Cause.isInterruptedOnly(cause) && !spawned.dead) return Effect.failCause(cause as Cause.Cause<never>)
