@@ -1,7 +1,8 @@
 /**
  * The engines the benchmark knows, loaded on demand (a peer that fails to load does not stop the
- * others). `memory` is a harness self-test and `stratadb-level` (stratadb through its level
- * bridge) a measure of the bridge, both left out of the default list.
+ * others). `memory` is a harness self-test, `stratadb-level` (stratadb through its level bridge) a
+ * measure of the bridge and `stratadb-inline` (background work on the calling thread) one of the
+ * worker thread, all left out of the default list.
  */
 import { Effect } from "effect"
 import type { Engine } from "../engine.js"
@@ -9,6 +10,7 @@ import { EngineError } from "../errors.js"
 
 const loaders: Record<string, () => Promise<{ readonly engine: Engine }>> = {
   stratadb: () => import("./stratadb.js"),
+  "stratadb-inline": () => import("./stratadb.js").then((m) => ({ engine: m.inlineEngine })),
   "stratadb-level": () => import("./stratadbLevel.js"),
   "classic-level": () => import("./classicLevel.js"),
   rocksdb: () => import("./rocksdb.js"),

@@ -1,9 +1,11 @@
 /**
  * stratadb through its own Effects, no Promise round trip: `put`, `get`, `delete`, `write` of a
  * `WriteBatch`, `scan` as a Stream consumed chunk by chunk, on `NodeSyncFileSystem` with the
- * default options.
+ * default options: flushes and compactions in a worker thread. `stratadb-inline` is the same with
+ * them on the calling thread (`BackgroundWork.inline`), to measure what the worker buys.
  */
-import { Effect, Option, Stream } from "effect"
+import { Effect, Layer, Option, Stream } from "effect"
+import * as BackgroundWork from "../../src/BackgroundWork.js"
 import { Db } from "../../src/Db.js"
 import * as NodeSyncFileSystem from "../../src/NodeSyncFileSystem.js"
 import { WriteBatch } from "../../src/WriteBatch.js"
@@ -13,14 +15,14 @@ import { packageVersion } from "./packageVersion.js"
 
 const wrap = (operation: string) => (cause: unknown) => new EngineError({ engine: "stratadb", operation, cause })
 
-export const engine: Engine = {
-  name: "stratadb",
-  description: `stratadb ${packageVersion("stratadb")} (TypeScript LSM, default options, NodeSyncFileSystem)`,
+const makeEngine = (name: string, layer: typeof NodeSyncFileSystem.layer, where: string): Engine => ({
+  name,
+  description: `stratadb ${packageVersion("stratadb")} (TypeScript LSM, default options, NodeSyncFileSystem, ${where})`,
   durability: "a put returns once its WAL bytes are handed to the OS (no fsync): survives kill -9, not power loss",
   api: "Db effects run in the harness's fibers: put, get, delete, write(WriteBatch), scan (Stream, by chunk)",
   open: (directory) =>
     Db.make({ directory }).pipe(
-      Effect.provide(NodeSyncFileSystem.layer),
+      Effect.provide(layer),
       Effect.mapError(wrap("open")),
       Effect.map((db): Handle => ({
         put: (key, value) => Effect.mapError(db.put(key, value), wrap("put")),
@@ -60,4 +62,12 @@ export const engine: Engine = {
         )
       }))
     )
-}
+})
+
+export const engine: Engine = makeEngine("stratadb", NodeSyncFileSystem.layer, "background work in a worker thread")
+
+export const inlineEngine: Engine = makeEngine(
+  "stratadb-inline",
+  Layer.merge(NodeSyncFileSystem.layer, BackgroundWork.inline),
+  "background work inline"
+)
