@@ -192,6 +192,8 @@ const make = Effect.gen(function* () {
       )
     })
 
+  // Started by the first job, not at open: a database that never flushes (many short-lived
+  // ones, in tests) never pays the second or so of loading the worker's modules.
   return BackgroundExecutor.of({ kind: "worker", flush, compact })
 })
 

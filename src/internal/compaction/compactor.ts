@@ -1,7 +1,8 @@
 /**
- * The `Compactor` service: the database's background fiber, forked in the database's scope.
- * It flushes immutable memtables to L0 tables (first, so writers do not stall), runs the
- * compactions the picker asks for, and deletes files no live version names. A failure is kept
+ * The `Compactor` service: the database's background fibers, forked in the database's scope.
+ * One flushes immutable memtables to L0 tables, the other runs the compactions the picker asks
+ * for and deletes files no live version names; each hands its jobs to the `BackgroundExecutor`
+ * (inline, or a worker thread) and installs the results. A failure is kept
  * as the database's background error: later writes fail with it, nothing acknowledged is lost,
  * and a reopen recovers from the WAL and the manifest.
  */
@@ -52,6 +53,8 @@ export const make: Effect.Effect<
   const compactionLock = yield* Effect.makeSemaphore(1)
 
   const flushOne: Effect.Effect<boolean, DbError> = flushLock.withPermits(1)(Effect.gen(function* () {
+    // After a background error no more work is done: its state on disk is not known.
+    if (state.lifecycle.backgroundError !== undefined) return yield* Effect.fail(state.lifecycle.backgroundError)
     const immutables = memtables.immutables()
     const oldest = immutables[0]
     if (oldest === undefined) return false
@@ -73,35 +76,12 @@ export const make: Effect.Effect<
     return true
   }))
 
-  /**
-   * Flushes memtables as they freeze until `done` opens: run beside a compaction, so writers do
-   * not stall behind it. It stops only between flushes.
-   */
-  const flushUntil = (done: Effect.Latch, finished: () => boolean): Effect.Effect<void, DbError> =>
-    Effect.gen(function* () {
-      while (!finished()) {
-        // Lowered before looking; the main loop looks again for everything once the job ends.
-        state.work.lower()
-        if (memtables.immutables().length > 0) yield* flushOne
-        else yield* Effect.raceFirst(state.work.await, done.await)
-      }
-    })
-
-  /** The job on the executor, with memtables flushed beside it. */
-  const compactWithFlushes = (task: CompactionTask) =>
-    Effect.gen(function* () {
-      const done = yield* Effect.makeLatch(false)
-      let finished = false
-      const job = executor.compact(
-        { task, snapshots: state.sequences.pinnedSequences(), oldestReader: state.sequences.oldest() },
-        versions.newFileNumber
-      ).pipe(Effect.ensuring(Effect.suspend(() => {
-        finished = true
-        return done.open
-      })))
-      const [outcome] = yield* Effect.all([job, flushUntil(done, () => finished)], { concurrency: 2 })
-      return outcome
-    })
+  /** The job on the executor (the flush fiber goes on beside it). */
+  const runJob = (task: CompactionTask) =>
+    executor.compact(
+      { task, snapshots: state.sequences.pinnedSequences(), oldestReader: state.sequences.oldest() },
+      versions.newFileNumber
+    )
 
   /** Runs a task and installs its result; a failure becomes the database's background error. */
   const execute = (task: CompactionTask): Effect.Effect<void, DbError> =>
@@ -111,7 +91,7 @@ export const make: Effect.Effect<
       if (task.trivialMove) {
         yield* versions.logAndApply(resultEdit(task, []))
       } else {
-        const outcome = yield* compactWithFlushes(task)
+        const outcome = yield* runJob(task)
         yield* versions.logAndApply(resultEdit(task, outcome.outputs))
         state.counters.compactionBytesRead += outcome.bytesRead
         state.counters.compactionBytesWritten += outcome.bytesWritten
@@ -162,29 +142,44 @@ export const make: Effect.Effect<
     ).pipe(Effect.zipRight(Effect.sync(() => versions.forgetTables(obsolete))))
   })
 
-  const step: Effect.Effect<boolean, DbError> = Effect.gen(function* () {
-    if (yield* flushOne) return true
+  /**
+   * Two fibers: one flushes frozen memtables, one compacts and deletes obsolete files. A flush
+   * never waits behind a compaction, nor a compaction (a trivial move included) behind a flush in
+   * flight: with the worker executor the database's thread is free while either runs, and writers
+   * fill memtables meanwhile. Each wakes on its own view of the work signal; a finished flush
+   * raises it for the compaction fiber (L0 grew).
+   */
+  const flushes = state.work.consumer()
+  const compactions = state.work.consumer()
+
+  const flushStep: Effect.Effect<boolean, DbError> = Effect.map(flushOne, (flushed) => {
+    if (flushed) state.work.raise()
+    return flushed
+  })
+
+  const compactionStep: Effect.Effect<boolean, DbError> = Effect.gen(function* () {
     if (config.options.backgroundCompaction && (yield* compactOne)) return true
     yield* deleteObsoleteFiles
     return false
   })
 
-  const loop: Effect.Effect<never> = Effect.gen(function* () {
-    while (true) {
-      state.work.lower()
-      const worked = yield* step
-      if (!worked) yield* state.work.await
-    }
-  }).pipe(
-    Effect.catchAll((error) => remember(error)),
-    // A defect says nothing about the files (not `Corruption`): it is kept as a typed error that
-    // carries what was thrown, so later operations fail with something the caller can catch.
-    Effect.catchAllDefect((defect) =>
-      Effect.logError("stratadb: background work died", defect).pipe(
-        Effect.zipRight(remember(new BackgroundDefect({ description: describeDefect(defect), cause: defect })))
+  const loop = (signal: typeof flushes, step: Effect.Effect<boolean, DbError>): Effect.Effect<never> =>
+    Effect.gen(function* () {
+      while (true) {
+        signal.lower()
+        const worked = yield* step
+        if (!worked) yield* signal.await
+      }
+    }).pipe(
+      Effect.catchAll((error) => remember(error)),
+      // A defect says nothing about the files (not `Corruption`): it is kept as a typed error that
+      // carries what was thrown, so later operations fail with something the caller can catch.
+      Effect.catchAllDefect((defect) =>
+        Effect.logError("stratadb: background work died", defect).pipe(
+          Effect.zipRight(remember(new BackgroundDefect({ description: describeDefect(defect), cause: defect })))
+        )
       )
     )
-  )
 
   /** Keeps the first background error, wakes stalled writers, and stops background work. */
   function remember(error: DbError): Effect.Effect<never> {
@@ -194,7 +189,8 @@ export const make: Effect.Effect<
     })
   }
 
-  yield* Effect.forkScoped(loop)
+  yield* Effect.forkScoped(loop(flushes, flushStep))
+  yield* Effect.forkScoped(loop(compactions, compactionStep))
 
   return Compactor.of({ flushOne, compactOne, compactRange, deleteObsoleteFiles })
 })
