@@ -74,6 +74,14 @@ describe("background work in a worker thread", () => {
       assert.strictEqual(memory.backgroundWork, "inline")
     }).pipe(Effect.provide(NodeSyncFileSystem.layer)), 60_000)
 
+  it.scoped("the README's way to keep background work inline on Node: BackgroundWork.inline provided closer to the database", () =>
+    Effect.gen(function* () {
+      const directory = yield* tempDir
+      const inline = Db.layer({ directory }).pipe(Layer.provide(BackgroundWork.inline), Layer.provide(NodeSyncFileSystem.layer))
+      assert.strictEqual((yield* Effect.flatMap(Db, (db) => db.stats).pipe(Effect.provide(inline))).backgroundWork, "inline")
+      assert.strictEqual((yield* Effect.flatMap(Db, (db) => db.stats).pipe(Effect.provide(Db.layerNode({ directory })))).backgroundWork, "worker")
+    }).pipe(Effect.provide(NodeSyncFileSystem.layer)), 60_000)
+
   it.scoped("a worker that dies in a job fails that job with BackgroundDefect; the next job gets a fresh worker", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
