@@ -17,20 +17,12 @@ import {
 } from "./compactionSimulator.js"
 import { type CompactionConfig, type CompactionTask, taskEdit } from "../../src/internal/compaction/task.js"
 import { tieredMaxRuns } from "../../src/internal/compaction/tieredPicker.js"
+import { seededRandom } from "../../src/internal/seededRandom.js"
 import type { FileMeta } from "../../src/internal/version/fileMeta.js"
 import { applyEdit, empty, levelBytes, rangesOverlap, type Version } from "../../src/internal/version/version.js"
 
 /** A small deterministic PRNG (mulberry32). */
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const prng = seededRandom
 
 const KEYSPACE = 1_000_000
 

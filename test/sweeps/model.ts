@@ -8,20 +8,18 @@
  * engine is given. Values are ASCII strings (stored as their UTF-8 bytes, the same bytes).
  */
 import { Buffer } from "node:buffer"
+import { seededRandom } from "../../src/internal/seededRandom.js"
 import type { Entry, ScanOptions, Snapshot } from "../../src/Db.js"
 
-/** mulberry32: a 32-bit seeded PRNG, enough for workloads (not for statistics). */
+/** A seeded PRNG (mulberry32), enough for workloads (not for statistics). */
 export class Rng {
-  private state: number
+  private readonly source: () => number
   constructor(seed: number) {
-    this.state = seed >>> 0
+    this.source = seededRandom(seed)
   }
   /** A float in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0)
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return this.source()
   }
   /** An integer in [0, n). */
   int(n: number): number {

@@ -23,6 +23,7 @@ import { Db, type DbService } from "../../src/Db.js"
 import { Corruption, DbClosed, DbLocked, InvalidArgument } from "../../src/errors.js"
 import type { DbOptions } from "../../src/Options.js"
 import { WriteBatch } from "../../src/WriteBatch.js"
+import { seededRandom } from "../../src/internal/seededRandom.js"
 
 // ---------------------------------------------------------------------------------------------
 // The plan
@@ -61,19 +62,13 @@ export const sweepOptions = (plan: Plan, directory: string): DbOptions => ({
     : { tieredMinMergeWidth: 2 })
 })
 
-/** mulberry32: a small seeded generator, so a plan is the same on every machine. */
+/** A seeded generator, so a plan is the same on every machine. */
 const generator = (seed: number) => {
-  let a = seed >>> 0
+  const next = seededRandom(seed)
   return {
-    next(): number {
-      a = (a + 0x6d2b79f5) >>> 0
-      let t = a
-      t = Math.imul(t ^ (t >>> 15), t | 1)
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-    },
+    next,
     int(lo: number, hi: number): number {
-      return lo + Math.floor(this.next() * (hi - lo + 1))
+      return lo + Math.floor(next() * (hi - lo + 1))
     }
   }
 }

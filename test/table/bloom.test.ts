@@ -1,15 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Buffer } from "node:buffer"
 import { bloomHash, bloomProbes, buildFilter, FilterBuilder, mayContain, validFilter } from "../../src/internal/table/bloom.js"
+import { seededRandom } from "../../src/internal/seededRandom.js"
 
 /** A deterministic PRNG (mulberry32) so failures reproduce. */
-const rng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+const rng = seededRandom
 
 const latin1 = (bytes: ReadonlyArray<number>) => Buffer.from(bytes).latin1Slice()
 

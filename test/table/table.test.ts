@@ -15,6 +15,7 @@ import { mayContain } from "../../src/internal/table/bloom.js"
 import { toFileMeta } from "../../src/internal/table/properties.js"
 import { isTableError, type TableError, type TableFile } from "../../src/internal/table/tableFile.js"
 import { type Found, openTable, type TableCounters, TableReader, TOMBSTONE } from "../../src/internal/table/tableReader.js"
+import { seededRandom } from "../../src/internal/seededRandom.js"
 
 interface Entry {
   readonly key: string
@@ -23,13 +24,8 @@ interface Entry {
   readonly value: Uint8Array
 }
 
-const rng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+/** A deterministic PRNG (mulberry32) so failures reproduce. */
+const rng = seededRandom
 
 /** The key prefix of the k-th present user key (even numbers; odd ones are absent). */
 const userKey = (i: number) => `user:${String(i * 2).padStart(7, "0")}`

@@ -7,23 +7,12 @@ import type { CrashOptions, FaultOp } from "../../MemoryFileSystem.js"
 import { DirectoryJournal } from "./directoryJournal.js"
 import { errnoError } from "./errno.js"
 import { FileContent } from "./fileContent.js"
+import { seededRandom } from "../seededRandom.js"
 import { Faults } from "./faults.js"
 import type { MemoryFile } from "./memoryFile.js"
 import { Power } from "./power.js"
 import type { DirectoryNode, FileNode } from "./tree.js"
 import { walkFiles } from "./tree.js"
-
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-const seededRandom = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export class MemoryState {
   readonly root: DirectoryNode
