@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import type { TableStore } from "./table/tableStore.js"
 import { sortIncrementally } from "./memtable/incrementalSort.js"
 import type { Memtable } from "./memtable/memtable.js"
-import { neededBySnapshot } from "./snapshotRetention.js"
+import { survives } from "./snapshotRetention.js"
 import type { FileMeta } from "./version/fileMeta.js"
 
 const ENTRIES_PER_SLICE = 2048
@@ -29,7 +29,7 @@ export const writeMemtable = (
         for (const key of keys) {
           let newer = Number.POSITIVE_INFINITY
           for (let e = table.chain(key); e !== undefined; e = e.older) {
-            if (newer === Number.POSITIVE_INFINITY || neededBySnapshot(e.seq, newer, snapshots)) {
+            if (survives(e.seq, newer, snapshots)) {
               sink.add(key, e.seq, e.kind, e.value)
             }
             newer = e.seq

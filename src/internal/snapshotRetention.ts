@@ -11,3 +11,10 @@ export const neededBySnapshot = (seq: number, newerSeq: number, snapshots: Reado
   const i = lowerBound(snapshots, seq)
   return i < snapshots.length && snapshots[i]! < newerSeq
 }
+
+/**
+ * Whether a version of a key survives, `newerSeq` being the sequence of the next newer version of
+ * the same key (POSITIVE_INFINITY for the newest, which always survives).
+ */
+export const survives = (seq: number, newerSeq: number, snapshots: ReadonlyArray<number>): boolean =>
+  newerSeq === Number.POSITIVE_INFINITY || neededBySnapshot(seq, newerSeq, snapshots)

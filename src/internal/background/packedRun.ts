@@ -7,7 +7,7 @@
 import { Effect } from "effect"
 import type { Kind } from "../key/internalKey.js"
 import type { Memtable } from "../memtable/memtable.js"
-import { neededBySnapshot } from "../snapshotRetention.js"
+import { survives } from "../snapshotRetention.js"
 
 export interface PackedRun {
   /** The distinct keys (latin1 strings) concatenated, in arrival order. */
@@ -92,7 +92,7 @@ export const forEachSorted = (
     const end = firstVersion[k]! + run.versionCounts[k]!
     for (let i = firstVersion[k]!; i < end; i++) {
       const seq = run.seqs[i]!
-      if (newer === Number.POSITIVE_INFINITY || neededBySnapshot(seq, newer, snapshots)) {
+      if (survives(seq, newer, snapshots)) {
         const start = i === 0 ? 0 : run.valueEnds[i - 1]!
         f(key, seq, run.kinds[i] as Kind, run.values.subarray(start, run.valueEnds[i]!))
       }

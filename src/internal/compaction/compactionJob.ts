@@ -15,7 +15,7 @@ import type { InternalIterator } from "../iter/internalIterator.js"
 import { LevelIterator } from "../iter/levelIterator.js"
 import { MergingIterator } from "../iter/mergingIterator.js"
 import { KIND_DELETE } from "../key/internalKey.js"
-import { neededBySnapshot } from "../snapshotRetention.js"
+import { survives } from "../snapshotRetention.js"
 import type { FileMeta } from "../version/fileMeta.js"
 import type { CompactionTask } from "./task.js"
 
@@ -89,8 +89,7 @@ export const runCompaction = (
           newer = Number.POSITIVE_INFINITY
           if (sink !== undefined && sink.estimatedSize() >= task.maxOutputFileSize) yield* finishOutput
         }
-        const newest = newer === Number.POSITIVE_INFINITY
-        let keep = newest || neededBySnapshot(seq, newer, snapshots)
+        let keep = survives(seq, newer, snapshots)
         // A tombstone every reader sees, with nothing older below the task: it shadows nothing.
         if (keep && task.bottommost && it.kind() === KIND_DELETE && seq <= oldestReader) keep = false
         newer = seq
