@@ -1,10 +1,10 @@
 /**
  * stratadb through its own Effects, no Promise round trip: `put`, `get`, `delete`, `write` of a
- * `WriteBatch`, `scan` as a Stream consumed chunk by chunk, on `NodeSyncFileSystem` with the
+ * `WriteBatch`, scans through `cursor`, 256 entries a pull, on `NodeSyncFileSystem` with the
  * default options: flushes and compactions in a worker thread. `stratadb-inline` is the same with
  * them on the calling thread (`BackgroundWork.inline`), to measure what the worker buys.
  */
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, Layer, Option } from "effect"
 import * as BackgroundWork from "../../src/BackgroundWork.js"
 import { Db } from "../../src/Db.js"
 import * as NodeSyncFileSystem from "../../src/NodeSyncFileSystem.js"
@@ -19,7 +19,7 @@ const makeEngine = (name: string, layer: typeof NodeSyncFileSystem.layer, where:
   name,
   description: `stratadb ${packageVersion("stratadb")} (TypeScript LSM, default options, NodeSyncFileSystem, ${where})`,
   durability: "a put returns once its WAL bytes are handed to the OS (no fsync): survives kill -9, not power loss",
-  api: "Db effects run in the harness's fibers: put, get, delete, write(WriteBatch), scan (Stream, by chunk)",
+  api: "Db effects run in the harness's fibers: put, get, delete, write(WriteBatch), scan (a cursor, by chunks of 256)",
   open: (directory) =>
     Db.make({ directory }).pipe(
       Effect.provide(layer),
@@ -34,28 +34,24 @@ const makeEngine = (name: string, layer: typeof NodeSyncFileSystem.layer, where:
             for (const p of puts) batch.put(p.key, p.value)
             return Effect.mapError(db.write(batch), wrap("write"))
           }),
+        // The cursor, pulled 256 entries at a time: `Stream.runForEachWhile` would keep every
+        // entry it has consumed until the stream ends (effect 3.22 nests a `catchAll` per element:
+        // 190 MiB live halfway through a 1M-entry scan, against 29 MiB for the cursor).
         scan: (options, onEntry: OnEntry) =>
-          Effect.suspend(() => {
-            let seen = 0
-            let going = true
-            return db.scan({ reverse: options.reverse }).pipe(
-              Stream.chunks,
-              Stream.runForEachWhile((chunk) =>
-                Effect.sync(() => {
-                  for (const entry of chunk) {
-                    seen++
-                    if (!onEntry(entry.key, entry.value)) {
-                      going = false
-                      break
-                    }
-                  }
-                  return going
-                })
-              ),
-              Effect.map(() => seen),
-              Effect.mapError(wrap("scan"))
-            )
-          }),
+          Effect.scoped(
+            Effect.gen(function* () {
+              const cursor = yield* db.cursor({ reverse: options.reverse })
+              let seen = 0
+              while (true) {
+                const entries = yield* cursor.next(256)
+                if (entries.length === 0) return seen
+                for (const entry of entries) {
+                  seen++
+                  if (!onEntry(entry.key, entry.value)) return seen
+                }
+              }
+            })
+          ).pipe(Effect.mapError(wrap("scan"))),
         stats: db.stats.pipe(
           Effect.map((s): EngineStats => ({ ...s })),
           Effect.mapError(wrap("stats"))
