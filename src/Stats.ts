@@ -35,6 +35,28 @@ export interface LevelStats {
   readonly score: number
 }
 
+/**
+ * The memory the engine keeps, by part, in bytes (README, `memoryBudget`). Estimates: the
+ * memtables charge each entry's key and value plus a fixed bookkeeping cost, the block cache the
+ * blocks it holds, the table metadata its estimate per open table (`TableReader.residentBytes`).
+ */
+export interface MemoryStats {
+  /** The mutable and immutable memtables (the sum `memtableBytes` reports). */
+  readonly memtables: number
+  /** The blocks in the block cache (its `usage`). */
+  readonly blockCache: number
+  /** Filters, indexes and properties kept in memory by the open tables (the table cache's readers). */
+  readonly tableMetadata: number
+  /** memtables + blockCache + tableMetadata. */
+  readonly total: number
+  /**
+   * The `memoryBudget` option, 0 when there is none. `total` keeps within it, but for the write
+   * that fills a memtable: a memtable takes it whole, passing `writeBufferSize` by up to that
+   * write's size (and pinned tables stay open over their share while a read or compaction uses them).
+   */
+  readonly budget: number
+}
+
 export interface DbStats {
   readonly levels: ReadonlyArray<LevelStats>
   readonly memtableBytes: number
@@ -73,4 +95,6 @@ export interface DbStats {
   readonly tablesReadPerGet: number
   /** What opening found in the WALs it replayed. */
   readonly recovery: RecoveryStats
+  /** The memory the engine keeps, by part, and the budget that bounds it. */
+  readonly memory: MemoryStats
 }

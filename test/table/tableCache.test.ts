@@ -1,8 +1,8 @@
 /**
  * The table cache (src/internal/table/tableCache.ts): the one lookup `acquire` pins what it hands
  * out, opening tables synchronously where the file system can and with an effect elsewhere; the
- * cache keeps to `maxOpenTables` unpinned readers; a table evicted while pinned closes with its
- * last pin.
+ * cache keeps to `maxOpenTables` unpinned readers and to `maxResidentBytes` of their metadata; a
+ * table evicted while pinned closes with its last pin.
  */
 import type { FileSystem } from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
@@ -38,7 +38,7 @@ const writeTables = (fs: FileSystem, count: number) =>
 /** The file system without its synchronous open (as a third-party `FileSystem` would be). */
 const withoutSyncOpen = (fs: FileSystem): FileSystem => Object.fromEntries(Object.entries(fs)) as unknown as FileSystem
 
-const setup = (maxOpenTables: number, syncOpen: boolean) =>
+const setup = (maxOpenTables: number, syncOpen: boolean, maxResidentBytes = Number.POSITIVE_INFINITY) =>
   Effect.gen(function* () {
     const { control, fileSystem } = yield* MemoryFileSystem.make()
     const metas = yield* writeTables(fileSystem, 4)
@@ -48,6 +48,7 @@ const setup = (maxOpenTables: number, syncOpen: boolean) =>
       fs: syncOpen ? fileSystem : withoutSyncOpen(fileSystem),
       path: (name) => `${DIR}/${name}`,
       maxOpenTables,
+      maxResidentBytes,
       blockCache: new BlockCache(1 << 20),
       counters,
       scope
@@ -183,4 +184,80 @@ describe("table cache", () => {
       yield* cache.closeAll
       yield* Scope.close(scope, Exit.void)
     }))
+
+  /** The resident bytes of each of the four tables, read through a cache without a byte bound. */
+  const residentBytesOfTables = Effect.gen(function* () {
+    const { cache, metas, scope } = yield* setup(8, true)
+    const bytes: Array<number> = []
+    for (const meta of metas) {
+      const t = yield* acquired(cache, meta)
+      bytes.push(t.reader.residentBytes)
+      cache.release(t)
+    }
+    assert.strictEqual(cache.residentBytes(), bytes.reduce((a, b) => a + b, 0), "the cache sums its readers' bytes")
+    yield* cache.closeAll
+    assert.strictEqual(cache.residentBytes(), 0)
+    yield* Scope.close(scope, Exit.void)
+    return bytes
+  })
+
+  for (const syncOpen of [true, false]) {
+    it.effect(`the byte bound closes unpinned tables as the count bound does (${syncOpen ? "opened synchronously" : "opened with effects"})`, () =>
+      Effect.gen(function* () {
+        const bytes = yield* residentBytesOfTables
+        const largest = Math.max(...bytes)
+        assert.isAbove(Math.min(...bytes), 1000, "a table's filter, index and properties are charged")
+        // Room for two tables, never three; the count bound (8) never binds.
+        const bound = 2 * largest + Math.min(...bytes) / 2
+        const { cache, metas, control, scope } = yield* setup(8, syncOpen, bound)
+        const handles = yield* control.openHandles
+        for (let round = 0; round < 2; round++) {
+          for (const meta of metas) {
+            cache.release(yield* acquired(cache, meta))
+            assert.isAtMost(cache.residentBytes(), bound)
+            assert.isAtMost(cache.size(), 2)
+          }
+        }
+        assert.strictEqual(cache.size(), 2)
+        assert.strictEqual((yield* control.openHandles) - handles, 2, "the tables over the bound were closed")
+        yield* cache.closeAll
+        yield* Scope.close(scope, Exit.void)
+      }))
+
+    it.effect(`a pinned table over the byte bound is not closed until unpinned (${syncOpen ? "opened synchronously" : "opened with effects"})`, () =>
+      Effect.gen(function* () {
+        const bytes = yield* residentBytesOfTables
+        // Room for one table only.
+        const bound = Math.max(...bytes) + Math.min(...bytes) / 2
+        const { cache, metas, control, scope } = yield* setup(8, syncOpen, bound)
+        const handles = yield* control.openHandles
+        const first = yield* acquired(cache, metas[0]!)
+        const second = yield* acquired(cache, metas[1]!)
+        assert.strictEqual(cache.size(), 2, "both pinned: both open, over the bound")
+        assert.isAbove(cache.residentBytes(), bound)
+        assert.strictEqual(valueOf(first, key(1, 9)), "v1-9", "and readable")
+        assert.strictEqual(valueOf(second, key(2, 9)), "v2-9")
+        cache.release(first)
+        // A close that needs an effect waits for the cache's next effectful step.
+        if (!syncOpen) yield* cache.unpin(new Set())
+        assert.strictEqual(cache.size(), 1, "unpinned, the first is closed")
+        assert.strictEqual(cache.residentBytes(), second.reader.residentBytes)
+        assert.strictEqual((yield* control.openHandles) - handles, 1)
+        // A scan's pins hold a table over the bound the same way, until `unpin`.
+        const pins: TablePins = new Set()
+        const it = yield* cache.iterator(metas[2]!, pins, true)
+        it.seekToFirst()
+        assert.strictEqual(it.key(), key(3, 0))
+        cache.release(second)
+        if (!syncOpen) yield* cache.unpin(new Set())
+        assert.strictEqual(cache.size(), 1, "the second goes at its release; the scanned table stays pinned")
+        it.seek(key(3, 50), MAX_SEQUENCE)
+        assert.strictEqual(it.key(), key(3, 50), "the pinned table still reads")
+        yield* cache.unpin(pins)
+        assert.strictEqual(cache.size(), 1, "within the bound: the last table stays open")
+        yield* cache.closeAll
+        assert.strictEqual((yield* control.openHandles) - handles, 0)
+        yield* Scope.close(scope, Exit.void)
+      }))
+  }
 })

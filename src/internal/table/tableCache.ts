@@ -1,14 +1,18 @@
 /**
- * The table cache (LevelDB's `TableCache`): the open table readers, in CLOCK order, at most
- * `maxOpenTables` of them unpinned. `acquire` is the one lookup: it finds the table's reader or
- * opens it, synchronously when the file system can (`SyncOpen`, and a handle with a positional
- * read) or else as an effect, and pins it for the caller, who `release`s it. Scans and
- * compactions pin through `iterator`, into a set of pins they drop together (`unpin`).
+ * The table cache (LevelDB's `TableCache`): the open table readers, in CLOCK order, within two
+ * bounds: at most `maxOpenTables` of them, and at most `maxResidentBytes` of the metadata they keep
+ * in memory (`TableReader.residentBytes`: filter, index, properties; the memory budget's share,
+ * unbounded without one). `acquire` is the one lookup: it finds the table's reader or opens it,
+ * synchronously when the file system can (`SyncOpen`, and a handle with a positional read) or
+ * else as an effect, and pins it for the caller, who `release`s it. Scans and compactions pin
+ * through `iterator`, into a set of pins they drop together (`unpin`).
  *
  * A pin is only ever taken in the step that finds the reader open, and only unpinned readers are
  * closed for capacity, so a reader handed out is never closed under its user. While pins hold
- * them the cache may exceed its bound; it shrinks back at the next open or unpin. A table evicted
- * (its file about to be deleted) while pinned is closed with its last pin.
+ * them the cache may exceed its bounds; it shrinks back at the next open or unpin, or at the
+ * release of a last pin when tables close synchronously. A table evicted (its file about to be
+ * deleted) while pinned is closed with its last pin; until then its bytes still count (they are
+ * still in memory), so other tables may be closed for them.
  */
 import { isPlatformError } from "@effect/platform/Error"
 import type { FileSystem } from "@effect/platform/FileSystem"
@@ -65,6 +69,8 @@ export interface TableCache {
   readonly evict: (number: number) => Effect.Effect<void>
   /** Table readers open. */
   readonly size: () => number
+  /** Estimated bytes the open table readers keep in memory (`TableReader.residentBytes`, summed). */
+  readonly residentBytes: () => number
   /** Closes every reader (the database closes). */
   readonly closeAll: Effect.Effect<void>
 }
@@ -74,12 +80,14 @@ export const makeTableCache = (deps: {
   /** The path of a file of the database's directory. */
   readonly path: (name: string) => string
   readonly maxOpenTables: number
+  /** Bound on the sum of `residentBytes` of open tables (`Infinity`: none). */
+  readonly maxResidentBytes: number
   readonly blockCache: BlockCache
   readonly counters: TableCounters
   /** The scope the handles of tables opened with effects live in (each in a child scope). */
   readonly scope: Scope.Scope
 }): TableCache => {
-  const { fs, path, maxOpenTables, blockCache, counters } = deps
+  const { fs, path, maxOpenTables, maxResidentBytes, blockCache, counters } = deps
   /**
    * Open tables in CLOCK order (LevelDB's LRU, approximated): a Map iterates in insertion order,
    * a hit only marks its table `referenced`, and eviction walks from the oldest, moving a
@@ -93,6 +101,20 @@ export const makeTableCache = (deps: {
   const pinnedAway = new Map<number, CachedTable>()
   /** Whether tables open synchronously: until a handle turns out to have no positional read. */
   let syncOpens = hasSyncOpen(fs)
+  /**
+   * `residentBytes` summed over the tables in `open` and `pinnedAway`: a table counts from the step
+   * that puts it in `open` to the step that takes it out of both (just before it is closed).
+   */
+  let resident = 0
+
+  /** Over a bound: too many tables, or too many bytes. */
+  const overBound = (): boolean => open.size > maxOpenTables || resident > maxResidentBytes
+
+  /** Puts a table just opened into `open`, counting its bytes. */
+  const admit = (table: CachedTable): void => {
+    open.set(table.number, table)
+    resident += table.reader.residentBytes
+  }
 
   const acquire = (meta: FileMeta): CachedTable | TableError | Effect.Effect<CachedTable, TableError> => {
     const number = meta.number
@@ -107,11 +129,19 @@ export const makeTableCache = (deps: {
 
   const release = (table: CachedTable): void => {
     table.pins--
+    if (table.pins !== 0) return
     // A close that needs an effect waits for the next `evictOverCapacity`.
-    if (table.pins === 0 && table.doomed && table.closeSync !== undefined) {
-      pinnedAway.delete(table.number)
-      table.closeSync()
+    if (table.doomed) {
+      if (table.closeSync !== undefined) {
+        pinnedAway.delete(table.number)
+        resident -= table.reader.residentBytes
+        table.closeSync()
+      }
+      return
     }
+    // The last pin held the cache over a bound (the open that pinned it could not close it): the
+    // cache shrinks back now rather than at the next open, so a bound holds between reads.
+    if (overBound()) for (const victim of victimsOverCapacity(true)) victim.closeSync!()
   }
 
   /**
@@ -142,7 +172,7 @@ export const makeTableCache = (deps: {
     const close = () => handle.close()
     const table = new CachedTable(meta.number, reader, Effect.sync(close), close)
     table.pins = 1
-    open.set(meta.number, table)
+    admit(table)
     // Only tables that close without an effect: on a file system that opens synchronously, all of them.
     for (const victim of victimsOverCapacity(true)) victim.closeSync!()
     return table
@@ -197,19 +227,19 @@ export const makeTableCache = (deps: {
         return yield* (isTableError(opened) ? Effect.fail(opened) : opened)
       }).pipe(Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, Exit.void))))
       if (open.has(meta.number)) return yield* Scope.close(scope, Exit.void)
-      open.set(meta.number, new CachedTable(meta.number, reader, Scope.close(scope, Exit.void), undefined))
+      admit(new CachedTable(meta.number, reader, Scope.close(scope, Exit.void), undefined))
     }))
 
   /**
-   * Takes out of `open` the unpinned tables over the bound, in CLOCK order (see `open`); only
-   * those that close synchronously when `syncOnly`. The caller closes them.
+   * Takes out of `open` unpinned tables, in CLOCK order (see `open`), until the cache is within
+   * both bounds or no table is left to take; only those that close synchronously when `syncOnly`.
+   * The caller closes them.
    */
   const victimsOverCapacity = (syncOnly: boolean): Array<CachedTable> => {
     const victims: Array<CachedTable> = []
-    let excess = open.size - maxOpenTables
     // A table moved to the end is met again later in this walk, its flag cleared: the walk ends.
     for (const [number, t] of open) {
-      if (excess <= 0) break
+      if (!overBound()) break
       if (t.pins > 0 || (syncOnly && t.closeSync === undefined)) continue
       if (t.referenced) {
         t.referenced = false
@@ -218,8 +248,8 @@ export const makeTableCache = (deps: {
         continue
       }
       open.delete(number)
+      resident -= t.reader.residentBytes
       victims.push(t)
-      excess--
     }
     return victims
   }
@@ -234,6 +264,7 @@ export const makeTableCache = (deps: {
     for (const [number, t] of pinnedAway) {
       if (t.pins === 0) {
         pinnedAway.delete(number)
+        resident -= t.reader.residentBytes
         victims.push(t.close)
       }
     }
@@ -296,6 +327,7 @@ export const makeTableCache = (deps: {
         pinnedAway.set(number, t)
         return evictOverCapacity
       }
+      resident -= t.reader.residentBytes
       return Effect.zipRight(t.close, evictOverCapacity)
     })
 
@@ -303,6 +335,7 @@ export const makeTableCache = (deps: {
     const all = [...open.values(), ...pinnedAway.values()]
     open.clear()
     pinnedAway.clear()
+    resident = 0
     return Effect.forEach(all, (t) => t.close, { discard: true })
   })
 
@@ -314,6 +347,7 @@ export const makeTableCache = (deps: {
     unpin,
     evict,
     size: () => open.size + pinnedAway.size,
+    residentBytes: () => resident,
     closeAll
   }
 }

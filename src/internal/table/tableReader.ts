@@ -43,9 +43,46 @@ export const TOMBSTONE: unique symbol = Symbol("TOMBSTONE")
  */
 export type Found = Uint8Array | typeof TOMBSTONE | undefined
 
+/**
+ * The estimate of the bytes an open reader keeps on the heap (`TableReader.residentBytes`). An
+ * estimate, not a measurement (JavaScript cannot measure an object):
+ * - a typed array (the filter, the index's sequences, offsets and sizes): its `byteLength`, plus
+ *   `TYPED_ARRAY_HEADER_BYTES` for its object and buffer;
+ * - a string (index separators, the properties' key range): `STRING_CHAR_BYTES` per character
+ *   plus `STRING_HEADER_BYTES`, and `ARRAY_SLOT_BYTES` for its slot in the keys array. V8 keeps
+ *   these latin1 strings at one byte per character, so two overstates them: the estimate errs on
+ *   the side of keeping a memory budget;
+ * - `READER_FIXED_BYTES` for the rest: the reader, index, fetch and properties objects, and the
+ *   reader's reused block iterator.
+ * Blocks in the block cache are not the reader's: the cache charges them.
+ */
+const TYPED_ARRAY_HEADER_BYTES = 128
+const STRING_CHAR_BYTES = 2
+const STRING_HEADER_BYTES = 16
+const ARRAY_SLOT_BYTES = 8
+const READER_FIXED_BYTES = 1024
+
+const stringBytes = (s: string): number => STRING_HEADER_BYTES + STRING_CHAR_BYTES * s.length
+
+const typedArrayBytes = (a: ArrayBufferView): number => TYPED_ARRAY_HEADER_BYTES + a.byteLength
+
+/** The estimated heap bytes of a reader's filter, index and properties (see the constants above). */
+const estimateResidentBytes = (properties: TableProperties, index: TableIndex, filter: Uint8Array): number => {
+  let bytes = READER_FIXED_BYTES + typedArrayBytes(filter)
+  bytes += typedArrayBytes(index.seqs) + typedArrayBytes(index.offsets) + typedArrayBytes(index.sizes)
+  for (const key of index.keys) bytes += ARRAY_SLOT_BYTES + stringBytes(key)
+  bytes += stringBytes(properties.smallestKey) + stringBytes(properties.largestKey)
+  return bytes
+}
+
 export class TableReader {
   /** Reused by point lookups (synchronous from the seek to the answer, so one per reader suffices). */
   private readonly probe = new BlockIterator()
+  /**
+   * Estimated bytes this reader keeps in memory while open: its filter, index and properties
+   * (`estimateResidentBytes`). The table cache bounds the sum over open tables by it.
+   */
+  readonly residentBytes: number
 
   constructor(
     readonly properties: TableProperties,
@@ -55,7 +92,9 @@ export class TableReader {
     /** The table's data blocks. */
     readonly blocks: BlockFetch,
     private readonly counters: TableCounters
-  ) {}
+  ) {
+    this.residentBytes = estimateResidentBytes(properties, index, filter)
+  }
 
   /**
    * The newest entry for `userKey` with sequence <= `seq`: found now, a failure now, or the effect

@@ -9,6 +9,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import { tableMetadataBudget } from "../../Options.js"
 import { DbConfig } from "../dbConfig.js"
 import { tableFileName } from "../fs/fileNames.js"
 import type { InternalIterator } from "../iter/internalIterator.js"
@@ -66,6 +67,8 @@ export interface TableStore {
   readonly blockCache: BlockCache
   readonly counters: ReadCounters
   readonly openTables: () => number
+  /** Estimated bytes of metadata (filters, indexes, properties) the open tables keep in memory. */
+  readonly tableMetadataBytes: () => number
 }
 
 export const TableStore = Context.GenericTag<TableStore>("stratadb/TableStore")
@@ -81,6 +84,7 @@ export const make: Effect.Effect<TableStore, never, DbConfig | FileSystem | Scop
     fs,
     path: (name) => config.file(name),
     maxOpenTables: options.maxOpenTables,
+    maxResidentBytes: tableMetadataBudget(options),
     blockCache,
     counters,
     scope: outer
@@ -134,7 +138,8 @@ export const make: Effect.Effect<TableStore, never, DbConfig | FileSystem | Scop
     evict: tables.evict,
     blockCache,
     counters,
-    openTables: tables.size
+    openTables: tables.size,
+    tableMetadataBytes: tables.residentBytes
   })
 })
 
