@@ -26,7 +26,9 @@ export interface DbBenchResult {
   readonly phaseSeconds: number
   /** Opening a fresh (empty) database. */
   readonly openMs: number
-  /** Closing, then opening the database the phases filled (n keys, then deletes and overwrites). */
+  /** Closing the database the phases filled (n keys, then deletes and overwrites). */
+  readonly closeMs: number
+  /** Opening it again after that close. */
   readonly reopenMs: number
   readonly phases: ReadonlyArray<PhaseResult>
   /** After the phases, closed: the database fillrandom..readwhilewriting worked on. */
@@ -42,7 +44,9 @@ export interface ScaleResult {
   readonly fillOpsPerSec: number
   /** The fill as a phase: one latency sample per batch. */
   readonly fill: PhaseResult
-  /** Closing the filled database, then opening it again. */
+  /** Closing the filled database. */
+  readonly closeMs: number
+  /** Opening it again after that close. */
   readonly reopenMs: number
   /** Random reads of filled keys right after the reopen, every value checked. */
   readonly readrandom: PhaseResult

@@ -5,6 +5,11 @@
  * `DbOptionsSchema` is the one place that says, for each option, its type, its range and its
  * default: `resolve` decodes with it, `defaults` is what it fills in, and the `InvalidArgument` of a
  * bad option is its parse error, one `path: message` per bad option.
+ *
+ * The memory budget (`memoryBudget`) is the one default that depends on what else was given: the
+ * parts of the budget the user did not set are derived from it. Once the options are decoded, which
+ * ones were given is lost, so the schema derives them first, from the options as given
+ * (`withBudgetDefaults`), then decodes as usual, then checks the parts fit in the budget.
  */
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { InvalidArgument } from "./errors.js"
@@ -29,7 +34,7 @@ export type WalRecoveryMode = "tolerateTornTail" | "absoluteConsistency" | "poin
 export interface DbOptions {
   /** Directory holding the database's files. Created if missing. */
   readonly directory: string
-  /** Memtable size that triggers a flush to an L0 table. Default 4 MiB. */
+  /** Memtable size that triggers a flush to an L0 table. Default 4 MiB, or derived from `memoryBudget`. */
   readonly writeBufferSize?: number
   /** Immutable memtables allowed before writers wait for the flusher. Default 2. */
   readonly maxImmutableMemtables?: number
@@ -39,7 +44,7 @@ export interface DbOptions {
   readonly blockRestartInterval?: number
   /** Bloom filter bits per key; 0 disables filters. Default 10. */
   readonly bloomBitsPerKey?: number
-  /** Block cache capacity in bytes (shared by all tables). Default 8 MiB. */
+  /** Block cache capacity in bytes (shared by all tables). Default 8 MiB, or derived from `memoryBudget`. */
   readonly blockCacheSize?: number
   /** Open table readers kept. Default 500. */
   readonly maxOpenTables?: number
@@ -75,6 +80,24 @@ export interface DbOptions {
   readonly createIfMissing?: boolean
   /** Refuses (`InvalidArgument`) to open a database that already exists. Default false. */
   readonly errorIfExists?: boolean
+  /**
+   * Default true: a close flushes the memtables when they hold 64 KiB or more, so the next open
+   * does not replay them (a crash still can lose nothing: the logs stay until the flush is in the
+   * manifest). false: a close leaves them in their logs, as LevelDB does (RocksDB's
+   * `avoid_flush_during_shutdown`).
+   */
+  readonly flushOnClose?: boolean
+  /**
+   * One bound, in bytes, on the memory the engine keeps: the memtables (`writeBufferSize` × (1 +
+   * `maxImmutableMemtables`)), the block cache (`blockCacheSize`) and the metadata open tables keep
+   * resident (filter, index, properties). Default 0: no budget, each part bounded by its own option
+   * (and the table metadata only by `maxOpenTables`). When > 0, a part the user sets keeps its
+   * value and the others are derived (`withBudgetDefaults`): the memtables get a quarter of the
+   * budget, the block cache a half, the table metadata the rest. Parts that do not fit (the parts
+   * set exceed the budget, or a budget too small for the least memtables) are `InvalidArgument`.
+   * `stats.memory` reports each part.
+   */
+  readonly memoryBudget?: number
 }
 
 /** The options with every default filled in: what the engine runs on. */
@@ -124,21 +147,87 @@ const oneOf = <const L extends ReadonlyArray<string>>(literals: L, fallback: L[n
 
 const MiB = 1024 * 1024
 
+/** The ranges of the sizes the memory budget derives (clamped into them). */
+const WRITE_BUFFER_SIZE = { min: 4 * 1024, max: 1024 * MiB } as const
+const BLOCK_CACHE_SIZE = { min: 0, max: 64 * 1024 * MiB } as const
+
+/** The options the memory budget reads, declared once: `DbOptionsSchema` and `withBudgetDefaults` share them. */
+const writeBufferSizeOption = integer(WRITE_BUFFER_SIZE.min, WRITE_BUFFER_SIZE.max, 4 * MiB)
+const maxImmutableMemtablesOption = integer(1, 64, 2)
+const blockCacheSizeOption = integer(BLOCK_CACHE_SIZE.min, BLOCK_CACHE_SIZE.max, 8 * MiB)
+const memoryBudgetOption = integer(0, 2 ** 50, 0)
+
+/**
+ * The shares of a memory budget: memtables, block cache, and the metadata of open tables. The
+ * table metadata is not an option: it gets what the other two leave (`tableMetadataBudget`).
+ */
+const MEMTABLES_SHARE = 1 / 4
+const BLOCK_CACHE_SHARE = 1 / 2
+const TABLE_METADATA_SHARE = 1 / 4
+
+/** What the budget reads of the options, decoded by the options' own schemas (other fields ignored). */
+const decodeBudgetInputs = Schema.decodeUnknownOption(
+  Schema.Struct({
+    memoryBudget: memoryBudgetOption,
+    maxImmutableMemtables: maxImmutableMemtablesOption,
+    writeBufferSize: writeBufferSizeOption,
+    blockCacheSize: blockCacheSizeOption
+  })
+)
+
+const clamp = (x: number, range: { readonly min: number; readonly max: number }) => Math.min(range.max, Math.max(range.min, x))
+
+/**
+ * The options as given, with `writeBufferSize` and `blockCacheSize` derived from `memoryBudget`
+ * when it is > 0 and they were not given (absent or undefined, as for any default). What the
+ * parts given leave of the budget is shared by the parts not given (the table metadata always one
+ * of them) in proportion to their shares, each at most its share of the budget: with nothing else
+ * given, the memtables get a quarter (`writeBufferSize` = floor(budget / 4 / (1 +
+ * maxImmutableMemtables))), the block cache a half. Each is then clamped into its option's range,
+ * so a budget too small for the least memtables fails the check that follows decoding.
+ *
+ * Anything this cannot read (not an object, a budget input that is not a valid option) is passed
+ * on unchanged, for the schema to report.
+ */
+const withBudgetDefaults = (given: unknown): unknown => {
+  if (!isPlainObject(given)) return given
+  const inputs = decodeBudgetInputs(given)
+  if (Option.isNone(inputs) || inputs.value.memoryBudget === 0) return given
+  const { blockCacheSize, maxImmutableMemtables, memoryBudget: budget, writeBufferSize } = inputs.value
+  const memtablesGiven = given.writeBufferSize !== undefined
+  const blockCacheGiven = given.blockCacheSize !== undefined
+  if (memtablesGiven && blockCacheGiven) return given
+  const memtableCount = 1 + maxImmutableMemtables
+  const left = Math.max(0, budget - (memtablesGiven ? writeBufferSize * memtableCount : 0) - (blockCacheGiven ? blockCacheSize : 0))
+  const sharesLeft = TABLE_METADATA_SHARE + (memtablesGiven ? 0 : MEMTABLES_SHARE) + (blockCacheGiven ? 0 : BLOCK_CACHE_SHARE)
+  const scale = Math.min(1, left / (sharesLeft * budget))
+  const derived: Record<string, unknown> = { ...given }
+  if (!memtablesGiven) derived.writeBufferSize = clamp(Math.floor((budget * MEMTABLES_SHARE * scale) / memtableCount), WRITE_BUFFER_SIZE)
+  if (!blockCacheGiven) derived.blockCacheSize = clamp(Math.floor(budget * BLOCK_CACHE_SHARE * scale), BLOCK_CACHE_SIZE)
+  return derived
+}
+
+/**
+ * The options as given, before anything is decoded: any input, typed as what it should be
+ * (`DecodedOptions`, after it, checks it is).
+ */
+const GivenOptions = Schema.declare((_: unknown): _ is DbOptions => true, { identifier: "DbOptions" })
+
 /**
  * Every option: its type, its range and its default (the defaults are documented on `DbOptions`
  * and in the README's Options table). Typed against `DbOptions` and `ResolvedOptions`, so the
  * compiler keeps the three in step.
  */
-export const DbOptionsSchema: Schema.Schema<ResolvedOptions, DbOptions> = Schema.Struct({
+const DecodedOptions: Schema.Schema<ResolvedOptions, DbOptions> = Schema.Struct({
   directory: Schema.propertySignature(
     Schema.String.pipe(Schema.minLength(1)).annotations({ message: expected("a non-empty string") })
   ).annotations({ missingMessage: () => "expected a non-empty string, got nothing" }),
-  writeBufferSize: integer(4 * 1024, 1024 * MiB, 4 * MiB),
-  maxImmutableMemtables: integer(1, 64, 2),
+  writeBufferSize: writeBufferSizeOption,
+  maxImmutableMemtables: maxImmutableMemtablesOption,
   blockSize: integer(256, MiB, 4 * 1024),
   blockRestartInterval: integer(1, 1024, 16),
   bloomBitsPerKey: integer(0, 64, 10),
-  blockCacheSize: integer(0, 64 * 1024 * MiB, 8 * MiB),
+  blockCacheSize: blockCacheSizeOption,
   maxOpenTables: integer(1, 1_000_000, 500),
   maxKeySize: integer(1, MiB, 64 * 1024),
   maxValueSize: integer(0, 1024 * MiB, 64 * MiB),
@@ -155,15 +244,47 @@ export const DbOptionsSchema: Schema.Schema<ResolvedOptions, DbOptions> = Schema
   backgroundCompaction: flag(true),
   walRecoveryMode: oneOf(["tolerateTornTail", "absoluteConsistency", "pointInTime"], "tolerateTornTail"),
   createIfMissing: flag(true),
-  errorIfExists: flag(false)
+  errorIfExists: flag(false),
+  flushOnClose: flag(true),
+  memoryBudget: memoryBudgetOption
 }).pipe(
   Schema.filter((o) =>
     o.level0CompactionTrigger <= o.level0SlowdownTrigger && o.level0SlowdownTrigger <= o.level0StopTrigger
       ? undefined
       : "need level0CompactionTrigger <= level0SlowdownTrigger <= level0StopTrigger, got " +
         `${o.level0CompactionTrigger}, ${o.level0SlowdownTrigger}, ${o.level0StopTrigger}`
-  )
+  ),
+  Schema.filter((o) => {
+    if (o.memoryBudget === 0) return undefined
+    const memtables = o.writeBufferSize * (1 + o.maxImmutableMemtables)
+    if (memtables + o.blockCacheSize <= o.memoryBudget) return undefined
+    return {
+      path: ["memoryBudget"],
+      message:
+        `${o.memoryBudget} bytes cannot hold the memtables (writeBufferSize ${o.writeBufferSize} × (1 + maxImmutableMemtables ` +
+        `${o.maxImmutableMemtables}) = ${memtables}) and the block cache (blockCacheSize ${o.blockCacheSize}): ` +
+        `${memtables + o.blockCacheSize} bytes`
+    }
+  })
 )
+
+/** The options decoded: the budget's defaults derived from the options as given, then every option decoded and checked. */
+export const DbOptionsSchema: Schema.Schema<ResolvedOptions, DbOptions> = Schema.compose(
+  Schema.transform(GivenOptions, GivenOptions, { strict: true, decode: (given) => withBudgetDefaults(given) as DbOptions, encode: (o) => o }),
+  DecodedOptions
+)
+
+/**
+ * The bytes the metadata of open tables (filters, indexes, properties) may keep resident: what
+ * the memory budget leaves after the memtables and the block cache (a quarter of it when neither
+ * was set); unbounded without a budget (`maxOpenTables` still bounds the tables).
+ */
+export const tableMetadataBudget = (
+  options: Pick<ResolvedOptions, "memoryBudget" | "writeBufferSize" | "maxImmutableMemtables" | "blockCacheSize">
+): number =>
+  options.memoryBudget === 0
+    ? Number.POSITIVE_INFINITY
+    : options.memoryBudget - options.writeBufferSize * (1 + options.maxImmutableMemtables) - options.blockCacheSize
 
 /** The defaults, as the schema fills them in (exported as `defaultOptions`). */
 export const defaults: Omit<ResolvedOptions, "directory"> = (() => {

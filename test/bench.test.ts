@@ -134,6 +134,7 @@ describe("workloads", () => {
       const result = yield* checkDbBench(memoryEngine, 500)
       assert.strictEqual(result.n, 500)
       assert.isAbove(result.reopenMs, 0)
+      assert.isAbove(result.closeMs, 0)
     })
   )
 

@@ -79,7 +79,7 @@ export const dbBenchBlock = (d: DbBenchResult): string => {
   if (rww?.extra?.writerOpsPerSec !== undefined) lines.push(`  readwhilewriting writer: ${int(rww.extra.writerOpsPerSec)} puts/s`)
   const wa = d.writeAmplification === undefined ? "" : `, write amplification ${d.writeAmplification.toFixed(2)}`
   lines.push(
-    `open ${d.openMs.toFixed(2)} ms, reopen ${d.reopenMs.toFixed(2)} ms, on disk ${bytes(d.disk.bytes)} in ${d.disk.files} files (allocated ${bytes(d.disk.allocatedBytes)})${wa}`
+    `open ${d.openMs.toFixed(2)} ms, close ${d.closeMs.toFixed(2)} ms, reopen ${d.reopenMs.toFixed(2)} ms, on disk ${bytes(d.disk.bytes)} in ${d.disk.files} files (allocated ${bytes(d.disk.allocatedBytes)})${wa}`
   )
   return lines.join("\n")
 }
@@ -94,7 +94,7 @@ export const scaleBlock = (s: ScaleResult): string =>
     scaleTitle(s),
     renderTable(["phase", "ops/s", "p50", "p90", "p99", "p99.9", "ops"], [phaseRow(s.fill), phaseRow(s.readrandom)]),
     `  fill: ${s.fill.note ?? ""}`,
-    `reopen ${s.reopenMs.toFixed(2)} ms, on disk ${bytes(s.disk.bytes)} in ${s.disk.files} files (allocated ${bytes(s.disk.allocatedBytes)}), peak RSS ${rssText(s)}`,
+    `close ${s.closeMs.toFixed(2)} ms, reopen ${s.reopenMs.toFixed(2)} ms, on disk ${bytes(s.disk.bytes)} in ${s.disk.files} files (allocated ${bytes(s.disk.allocatedBytes)}), peak RSS ${rssText(s)}`,
     ...(s.peakRssExact ? [] : ["  (sampled: an earlier workload of this process peaked higher, so the OS's peak is not scale's)"])
   ].join("\n")
 
@@ -207,6 +207,7 @@ export const comparisonBlock = (run: RunResult): string => {
         ["run", ...engines.map((e) => e.engine)],
         [
           runRow("open (empty)", (d) => `${d.openMs.toFixed(2)} ms`),
+          runRow("close (filled)", (d) => `${d.closeMs.toFixed(2)} ms`),
           runRow("reopen (filled)", (d) => `${d.reopenMs.toFixed(2)} ms`),
           runRow("bytes on disk", (d) => bytes(d.disk.bytes)),
           runRow("write amplification", (d) => (d.writeAmplification === undefined ? "n/a" : d.writeAmplification.toFixed(2))),

@@ -102,11 +102,24 @@ const makeService: Effect.Effect<
     const writer = yield* makeWriter
     const { read: pointRead, readSync } = yield* makePointRead
 
+    // Closing: no operation starts any more, the write in progress finishes, then a memtable worth
+    // it is flushed (with those frozen before it) while the background fibers and the executor
+    // still run (their scopes close after this one), so the next open has little log to replay.
+    // A failure there loses nothing: the logs stay until a flush succeeds.
+    const flushImmutables: Effect.Effect<void, DbError> = Effect.flatMap(compactor.flushOne, (flushed) =>
+      flushed && state.lifecycle.backgroundError === undefined ? flushImmutables : Effect.void
+    )
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         state.lifecycle.closed = true
         state.lifecycle.notifyChange()
-        return writer.idle
+        // Interruptible as in the flush fiber (a finalizer runs masked): the worker executor races
+        // the thread's start against its death, and a race must be able to interrupt its loser.
+        return writer.idle.pipe(
+          Effect.zipRight(writer.sealForClose),
+          Effect.flatMap((sealed) => (sealed ? Effect.interruptible(flushImmutables) : Effect.void)),
+          Effect.ignore
+        )
       })
     )
 
@@ -270,6 +283,8 @@ const makeService: Effect.Effect<
       const scores = compactionScores(version, resolved)
       const walBytes = wal.bytesWritten()
       const written = walBytes + state.counters.flushBytesWritten + state.counters.compactionBytesWritten
+      const memtableBytes = memtables.bytes()
+      const tableMetadataBytes = store.tableMetadataBytes()
       return Effect.succeed<DbStats>({
         levels: version.levels.map((files, level) => ({
           level,
@@ -277,7 +292,7 @@ const makeService: Effect.Effect<
           bytes: levelBytes(files),
           score: scores[level] ?? 0
         })),
-        memtableBytes: memtables.bytes(),
+        memtableBytes,
         backgroundWork: executor.kind,
         immutableMemtables: memtables.immutables().length,
         lastSequence: state.sequences.visible,
@@ -303,7 +318,14 @@ const makeService: Effect.Effect<
         tableReads: state.counters.tableReads,
         gets: state.counters.gets,
         tablesReadPerGet: state.counters.gets === 0 ? 0 : state.counters.tableReads / state.counters.gets,
-        recovery: state.counters.recovery
+        recovery: state.counters.recovery,
+        memory: {
+          memtables: memtableBytes,
+          blockCache: store.blockCache.usage,
+          tableMetadata: tableMetadataBytes,
+          total: memtableBytes + store.blockCache.usage + tableMetadataBytes,
+          budget: resolved.memoryBudget
+        }
       })
     })
 

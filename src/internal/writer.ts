@@ -56,7 +56,24 @@ export interface Writer {
   readonly watchWrites: (keys: Set<string>) => Effect.Effect<void, never, Scope.Scope>
   /** Completes when no write is in progress (for close). */
   readonly idle: Effect.Effect<void>
+  /**
+   * At close, once no write is in progress and none can start: when `flushAtClose` says flushing
+   * the memtables (the mutable one and those frozen) is cheaper than replaying their logs at the
+   * next open, rotates a non-empty mutable memtable and answers true: the caller flushes them all.
+   */
+  readonly sealForClose: Effect.Effect<boolean, DbError>
 }
+
+/**
+ * Below this many bytes in the memtable a close leaves it in its log: replaying 64 KiB at the next
+ * open costs about 2 ms, less than writing a table and syncing it and the manifest. Above it the
+ * close flushes, so a cleanly closed database opens without replaying a full memtable (110 ms for
+ * 4 MiB of single puts).
+ */
+export const CLOSE_FLUSH_MIN_BYTES = 64 * 1024
+
+/** Whether a close flushes memtables holding `bytes` (see `CLOSE_FLUSH_MIN_BYTES`). */
+export const flushAtClose = (bytes: number): boolean => bytes >= CLOSE_FLUSH_MIN_BYTES
 
 /** The writer over the database's parts, each taken from the context once. */
 export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wal | Memtables | VersionSet> = Effect.gen(function* () {
@@ -317,5 +334,16 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
       () => Effect.sync(() => void watchers.delete(keys))
     )
 
-  return { write, rotate, deleteUnwritten, watchWrites, idle: waitIdle } satisfies Writer
+  const sealForClose: Effect.Effect<boolean, DbError> = Effect.suspend(() => {
+    if (!options.flushOnClose || writing || !state.lifecycle.closed || state.lifecycle.backgroundError !== undefined) {
+      return Effect.succeed(false)
+    }
+    const mutable = memtables.mutable()
+    let bytes = mutable.approximateBytes
+    for (const imm of memtables.immutables()) bytes += imm.approximateBytes
+    if (!flushAtClose(bytes)) return Effect.succeed(false)
+    return mutable.isEmpty ? Effect.succeed(true) : rotateNow
+  })
+
+  return { write, rotate, deleteUnwritten, watchWrites, idle: waitIdle, sealForClose } satisfies Writer
 })

@@ -45,7 +45,9 @@ describe("options", () => {
           backgroundCompaction: true,
           walRecoveryMode: "tolerateTornTail",
           createIfMissing: true,
-          errorIfExists: false
+          errorIfExists: false,
+          flushOnClose: true,
+          memoryBudget: 0
         }
       )
       deepStrictEqual(yield* resolve({ directory: "/d" }), { directory: "/d", ...defaultOptions })
@@ -112,7 +114,8 @@ describe("options", () => {
         ["targetFileSize", 1024, 2 ** 40],
         ["numLevels", 2, 20],
         ["tieredSizeRatio", 1, 1000],
-        ["tieredMinMergeWidth", 2, 1000]
+        ["tieredMinMergeWidth", 2, 1000],
+        ["memoryBudget", 0, 2 ** 50]
       ]
       for (const [name, min, max] of ranges) {
         for (const ok of [min, max]) assert.isUndefined(yield* refusal({ directory: "/x", [name]: ok }), `${name} ${ok}`)
