@@ -214,7 +214,8 @@ describe("scan starvation", () => {
   it.live("with no background work pending, a loop of scans lets a synced put complete", () => {
     const gate = new SyncGate()
     return Effect.gen(function* () {
-      yield* withDb({ directory: "/busyscans-idle", ...small }, (db) =>
+      // Room for the M keys in one memtable (nothing to flush).
+      yield* withDb({ directory: "/busyscans-idle", ...small, writeBufferSize: 64 * 1024 }, (db) =>
         Effect.gen(function* () {
           for (let i = 0; i < M; i++) yield* db.put(memKey(i), `m${i}`)
           assert.strictEqual((yield* db.stats).immutableMemtables, 0)
