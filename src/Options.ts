@@ -46,7 +46,7 @@ export interface DbOptions {
   readonly bloomBitsPerKey?: number
   /** Block cache capacity in bytes (shared by all tables). Default 8 MiB, or derived from `memoryBudget`. */
   readonly blockCacheSize?: number
-  /** Open table readers kept. Default 500. */
+  /** Open table readers kept. Default 1000 (LevelDB's `max_open_files`). */
   readonly maxOpenTables?: number
   /** Largest key in bytes. Default 64 KiB. */
   readonly maxKeySize?: number
@@ -228,7 +228,7 @@ const DecodedOptions: Schema.Schema<ResolvedOptions, DbOptions> = Schema.Struct(
   blockRestartInterval: integer(1, 1024, 16),
   bloomBitsPerKey: integer(0, 64, 10),
   blockCacheSize: blockCacheSizeOption,
-  maxOpenTables: integer(1, 1_000_000, 500),
+  maxOpenTables: integer(1, 1_000_000, 1000),
   maxKeySize: integer(1, MiB, 64 * 1024),
   maxValueSize: integer(0, 1024 * MiB, 64 * MiB),
   compaction: oneOf(["leveled", "tiered"], "leveled"),

@@ -29,7 +29,7 @@ describe("options", () => {
           blockRestartInterval: 16,
           bloomBitsPerKey: 10,
           blockCacheSize: 8 * 1024 * 1024,
-          maxOpenTables: 500,
+          maxOpenTables: 1000,
           maxKeySize: 64 * 1024,
           maxValueSize: 64 * 1024 * 1024,
           compaction: "leveled",
