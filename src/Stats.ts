@@ -1,5 +1,6 @@
 /**
- * What `Db.stats` reports.
+ * What `Db.stats` reports, and `format`, the same as a text page (LevelDB's `leveldb.stats`,
+ * RocksDB's `rocksdb.stats`).
  */
 import type { WalRecoveryMode } from "./Options.js"
 
@@ -33,6 +34,10 @@ export interface LevelStats {
   readonly bytes: number
   /** size / target for leveled compaction (L0: tables / trigger). */
   readonly score: number
+  /** Bytes of tables written into this level since open: flushes (L0), compaction outputs. */
+  readonly bytesWritten: number
+  /** Bytes of this level's tables compactions took as inputs since open. */
+  readonly bytesRead: number
 }
 
 /**
@@ -97,4 +102,57 @@ export interface DbStats {
   readonly recovery: RecoveryStats
   /** The memory the engine keeps, by part, and the budget that bounds it. */
   readonly memory: MemoryStats
+}
+
+const MiB = 1024 * 1024
+const mib = (bytes: number): string => (bytes / MiB).toFixed(1)
+const count = (n: number): string => Math.round(n).toLocaleString("en-US")
+const percent = (part: number, whole: number): string => (whole === 0 ? "-" : `${((100 * part) / whole).toFixed(1)}%`)
+
+/** Right-aligned columns under a header, the first column left-aligned. */
+const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): Array<string> => {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)))
+  const line = (cells: ReadonlyArray<string>) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ")
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)]
+}
+
+/**
+ * `stats` as a text page: per level its tables, size, score, and the bytes written into it and read
+ * out of it by compactions since open (with a sum row); then writes and their amplification,
+ * background work and stalls, reads, the block cache, memory and what the open recovered.
+ */
+export const format = (stats: DbStats): string => {
+  const levels = stats.levels
+  const sum = (f: (l: LevelStats) => number) => levels.reduce((s, l) => s + f(l), 0)
+  const rows = levels.map((l) => [
+    `L${l.level}`,
+    count(l.tables),
+    mib(l.bytes),
+    l.score.toFixed(2),
+    mib(l.bytesRead),
+    mib(l.bytesWritten)
+  ])
+  rows.push(["Sum", count(sum((l) => l.tables)), mib(sum((l) => l.bytes)), "", mib(sum((l) => l.bytesRead)), mib(sum((l) => l.bytesWritten))])
+  const m = stats.memory
+  const r = stats.recovery
+  return [
+    "** stratadb stats (since open) **",
+    ...table(["level", "tables", "size MiB", "score", "read MiB", "written MiB"], rows),
+    `writes: user ${mib(stats.userBytesWritten)} MiB, WAL ${mib(stats.walBytesWritten)} MiB, flushes ${mib(stats.flushBytesWritten)} MiB, ` +
+    `compactions read ${mib(stats.compactionBytesRead)} MiB and wrote ${mib(stats.compactionBytesWritten)} MiB; ` +
+    `write amplification ${stats.writeAmplification.toFixed(2)}`,
+    `background (${stats.backgroundWork}): ${count(stats.flushes)} flushes, ${count(stats.compactions)} compactions; ` +
+    `writers stalled ${(stats.stallMicros / 1e6).toFixed(3)} s, ${count(stats.slowdowns)} slowed down`,
+    `reads: ${count(stats.gets)} gets, ${stats.tablesReadPerGet.toFixed(2)} tables read per get; bloom filters ${count(stats.bloomChecks)} checked, ` +
+    `${count(stats.bloomNegatives)} ruled a table out (${percent(stats.bloomNegatives, stats.bloomChecks)})`,
+    `block cache: ${mib(stats.blockCache.usage)} of ${mib(stats.blockCache.capacity)} MiB, ${count(stats.blockCache.hits)} hits, ` +
+    `${count(stats.blockCache.misses)} misses (${percent(stats.blockCache.hits, stats.blockCache.hits + stats.blockCache.misses)} hits); ` +
+    `${count(stats.openTables)} tables open`,
+    `memory: memtables ${mib(m.memtables)} MiB (${count(stats.immutableMemtables)} frozen), block cache ${mib(m.blockCache)} MiB, ` +
+    `table metadata ${mib(m.tableMetadata)} MiB = ${mib(m.total)} MiB (budget: ${m.budget === 0 ? "none" : `${mib(m.budget)} MiB`})`,
+    `last sequence ${count(stats.lastSequence)}; recovery (${r.walRecoveryMode}): ${count(r.logsReplayed)} logs, ` +
+    `${count(r.recordsReplayed)} records replayed, ${r.tornTails.length} torn tails, ${r.damage.length} damaged, ` +
+    `${r.droppedLogs.length} logs dropped`
+  ].join("\n")
 }

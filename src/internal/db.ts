@@ -290,7 +290,9 @@ const makeService: Effect.Effect<
           level,
           tables: files.length,
           bytes: levelBytes(files),
-          score: scores[level] ?? 0
+          score: scores[level] ?? 0,
+          bytesWritten: state.counters.levelBytesWritten[level] ?? 0,
+          bytesRead: state.counters.levelBytesRead[level] ?? 0
         })),
         memtableBytes,
         backgroundWork: executor.kind,

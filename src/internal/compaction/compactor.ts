@@ -15,6 +15,8 @@ import { TableStore } from "../table/tableStore.js"
 import { DbConfig } from "../dbConfig.js"
 import { DbStateTag } from "../dbState.js"
 import { logFileName, tableFileName } from "../fs/fileNames.js"
+import { addAtLevel } from "../state/counters.js"
+import { levelBytes } from "../version/version.js"
 import { BackgroundExecutor } from "../background/executor.js"
 import { nextManualTask, startManualCompaction } from "./manualRange.js"
 import { pickCompaction } from "./pick.js"
@@ -71,6 +73,7 @@ export const make: Effect.Effect<
     memtables.dropOldestImmutable(oldest)
     state.counters.flushes++
     state.counters.flushBytesWritten += meta?.size ?? 0
+    addAtLevel(state.counters.levelBytesWritten, 0, meta?.size ?? 0)
     yield* fs.remove(config.file(logFileName(oldest.logNumber))).pipe(Effect.ignore)
     state.lifecycle.notifyChange()
     return true
@@ -95,6 +98,9 @@ export const make: Effect.Effect<
         yield* versions.logAndApply(resultEdit(task, outcome.outputs))
         state.counters.compactionBytesRead += outcome.bytesRead
         state.counters.compactionBytesWritten += outcome.bytesWritten
+        addAtLevel(state.counters.levelBytesWritten, task.outputLevel, outcome.bytesWritten)
+        addAtLevel(state.counters.levelBytesRead, task.level, levelBytes(task.inputs))
+        addAtLevel(state.counters.levelBytesRead, task.outputLevel, levelBytes(task.nextInputs))
       }
       state.counters.compactions++
       yield* deleteObsoleteFiles

@@ -4,6 +4,12 @@
  */
 import type { RecoveryStats } from "../../Stats.js"
 
+/** Adds `n` to `counts[level]` (a level not counted yet starts at 0). */
+export const addAtLevel = (counts: Array<number>, level: number, n: number): void => {
+  while (counts.length <= level) counts.push(0)
+  counts[level]! += n
+}
+
 export class Counters {
   /** Bytes of keys and values the user wrote (writer). */
   userBytesWritten = 0
@@ -14,6 +20,12 @@ export class Counters {
   compactions = 0
   compactionBytesRead = 0
   compactionBytesWritten = 0
+  /**
+   * Per level, bytes of tables written into it (flushes into L0, compaction outputs into their
+   * output level) and bytes of its tables compactions took as inputs (flush, compaction job).
+   */
+  readonly levelBytesWritten: Array<number> = []
+  readonly levelBytesRead: Array<number> = []
   /** Time writers waited, and writes slowed down (writer). */
   stallMicros = 0
   slowdowns = 0
