@@ -46,6 +46,7 @@ export const makeDb = (
     const resolved = yield* resolve(options)
     const path = yield* Path
     const directory = path.resolve(resolved.directory)
+    yield* Effect.annotateCurrentSpan("directory", directory)
     yield* checkExistence(directory, path.join(directory, CURRENT_FILE_NAME), resolved)
     yield* makeDirectoryDurably(directory, path.dirname)
     yield* acquireLock(directory, path.join(directory, LOCK_FILE_NAME))
@@ -65,7 +66,7 @@ export const makeDb = (
       Layer.provideMerge(base)
     )
     return yield* Layer.build(engine).pipe(Effect.flatMap((context) => Effect.provide(makeService, context)))
-  })
+  }).pipe(Effect.withSpan("stratadb.open"))
 
 /** The executor of background work: the worker where it is asked for and can run (see BackgroundWork.ts). */
 const executorLayer: Effect.Effect<Layer.Layer<BackgroundExecutor, never, DbConfig | TableStore.TableStore>, never, FileSystem> = Effect.gen(function* () {

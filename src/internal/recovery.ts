@@ -159,7 +159,14 @@ export const recover: Effect.Effect<
     yield* syncDirectory(config.directory)
   }
   state.counters.recovery = { walRecoveryMode: mode, ...report, droppedLogs, movedToLost }
-})
+  yield* Effect.annotateCurrentSpan({
+    walRecoveryMode: mode,
+    logsReplayed: report.logsReplayed,
+    recordsReplayed: report.recordsReplayed,
+    tornTails: report.tornTails.length,
+    droppedLogs: droppedLogs.length
+  })
+}).pipe(Effect.withSpan("stratadb.recovery"))
 
 /** Recovery done: the compactor depends on it, so background work starts on the recovered state. */
 export class Recovered extends Context.Tag("stratadb/Recovered")<Recovered, void>() {}

@@ -7,9 +7,10 @@
  * and a reopen recovers from the WAL and the manifest.
  */
 import { FileSystem } from "@effect/platform/FileSystem"
-import { Context, Effect, Layer, Option, type Scope } from "effect"
+import { Cause, Context, Effect, Layer, Option, type Scope } from "effect"
 import { BackgroundDefect, type DbError } from "../../errors.js"
 import { VersionSet } from "../version/versionSet.js"
+import type { Memtable } from "../memtable/memtable.js"
 import { Memtables } from "../memtable/memtables.js"
 import { TableStore } from "../table/tableStore.js"
 import { DbConfig } from "../dbConfig.js"
@@ -54,29 +55,34 @@ export const make: Effect.Effect<
   const flushLock = yield* Effect.makeSemaphore(1)
   const compactionLock = yield* Effect.makeSemaphore(1)
 
-  const flushOne: Effect.Effect<boolean, DbError> = flushLock.withPermits(1)(Effect.gen(function* () {
+  /** Flushes `oldest`, the first immutable memtable, into an L0 table, installs it, drops its log. */
+  const flushMemtable = (oldest: Memtable): Effect.Effect<void, DbError> =>
+    Effect.gen(function* () {
+      const meta = yield* executor.flush(oldest, versions.newFileNumber, state.sequences.pinnedSequences())
+      // The log after `oldest`'s, read now: the writer may have rotated while the table was written
+      // (only this flusher drops immutables, so `oldest` is still the first).
+      const now = memtables.immutables()
+      const nextLog = now[1]?.logNumber ?? memtables.mutable().logNumber
+      yield* versions.logAndApply({
+        newFiles: meta === undefined ? [] : [{ level: 0, meta }],
+        logNumber: nextLog,
+        lastSequence: state.sequences.last
+      })
+      memtables.dropOldestImmutable(oldest)
+      state.counters.flushes++
+      state.counters.flushBytesWritten += meta?.size ?? 0
+      addAtLevel(state.counters.levelBytesWritten, 0, meta?.size ?? 0)
+      yield* Effect.annotateCurrentSpan({ tableBytes: meta?.size ?? 0 })
+      yield* fs.remove(config.file(logFileName(oldest.logNumber))).pipe(Effect.ignore)
+      state.lifecycle.notifyChange()
+    }).pipe(Effect.withSpan("stratadb.flush", { attributes: { entries: oldest.entries, logNumber: oldest.logNumber } }))
+
+  const flushOne: Effect.Effect<boolean, DbError> = flushLock.withPermits(1)(Effect.suspend(() => {
     // After a background error no more work is done: its state on disk is not known.
-    if (state.lifecycle.backgroundError !== undefined) return yield* Effect.fail(state.lifecycle.backgroundError)
-    const immutables = memtables.immutables()
-    const oldest = immutables[0]
-    if (oldest === undefined) return false
-    const meta = yield* executor.flush(oldest, versions.newFileNumber, state.sequences.pinnedSequences())
-    // The log after `oldest`'s, read now: the writer may have rotated while the table was written
-    // (only this flusher drops immutables, so `oldest` is still the first).
-    const now = memtables.immutables()
-    const nextLog = now[1]?.logNumber ?? memtables.mutable().logNumber
-    yield* versions.logAndApply({
-      newFiles: meta === undefined ? [] : [{ level: 0, meta }],
-      logNumber: nextLog,
-      lastSequence: state.sequences.last
-    })
-    memtables.dropOldestImmutable(oldest)
-    state.counters.flushes++
-    state.counters.flushBytesWritten += meta?.size ?? 0
-    addAtLevel(state.counters.levelBytesWritten, 0, meta?.size ?? 0)
-    yield* fs.remove(config.file(logFileName(oldest.logNumber))).pipe(Effect.ignore)
-    state.lifecycle.notifyChange()
-    return true
+    if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
+    const oldest = memtables.immutables()[0]
+    if (oldest === undefined) return Effect.succeed(false)
+    return Effect.as(flushMemtable(oldest), true)
   }))
 
   /** The job on the executor (the flush fiber goes on beside it). */
@@ -96,6 +102,7 @@ export const make: Effect.Effect<
       } else {
         const outcome = yield* runJob(task)
         yield* versions.logAndApply(resultEdit(task, outcome.outputs))
+        yield* Effect.annotateCurrentSpan({ outputs: outcome.outputs.length, bytesRead: outcome.bytesRead, bytesWritten: outcome.bytesWritten })
         state.counters.compactionBytesRead += outcome.bytesRead
         state.counters.compactionBytesWritten += outcome.bytesWritten
         addAtLevel(state.counters.levelBytesWritten, task.outputLevel, outcome.bytesWritten)
@@ -110,7 +117,15 @@ export const make: Effect.Effect<
         Effect.sync(() => {
           state.lifecycle.fail(error)
         })
-      )
+      ),
+      Effect.withSpan("stratadb.compaction", {
+        attributes: {
+          level: task.level,
+          outputLevel: task.outputLevel,
+          inputs: task.inputs.length + task.nextInputs.length,
+          trivialMove: task.trivialMove
+        }
+      })
     )
 
   const compactionConfig = config.options
@@ -177,14 +192,16 @@ export const make: Effect.Effect<
         if (!worked) yield* signal.await
       }
     }).pipe(
-      Effect.catchAll((error) => remember(error)),
+      // What passed through a span comes out annotated (a proxy): the error kept is the original.
+      Effect.catchAll((error) => remember(Cause.originalError(error))),
       // A defect says nothing about the files (not `Corruption`): it is kept as a typed error that
       // carries what was thrown, so later operations fail with something the caller can catch.
-      Effect.catchAllDefect((defect) =>
-        Effect.logError("stratadb: background work died", defect).pipe(
+      Effect.catchAllDefect((annotated) => {
+        const defect = Cause.originalError(annotated)
+        return Effect.logError("stratadb: background work died", defect).pipe(
           Effect.zipRight(remember(new BackgroundDefect({ description: describeDefect(defect), cause: defect })))
         )
-      )
+      })
     )
 
   /** Keeps the first background error, wakes stalled writers, and stops background work. */
