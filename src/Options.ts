@@ -175,6 +175,10 @@ const decodeBudgetInputs = Schema.decodeUnknownOption(
   })
 )
 
+/** The most bytes the memtables hold: the mutable one and every frozen one, each `writeBufferSize`. */
+const memtablesBytes = (o: Pick<ResolvedOptions, "writeBufferSize" | "maxImmutableMemtables">): number =>
+  o.writeBufferSize * (1 + o.maxImmutableMemtables)
+
 const clamp = (x: number, range: { readonly min: number; readonly max: number }) => Math.min(range.max, Math.max(range.min, x))
 
 /**
@@ -198,7 +202,7 @@ const withBudgetDefaults = (given: unknown): unknown => {
   const blockCacheGiven = given.blockCacheSize !== undefined
   if (memtablesGiven && blockCacheGiven) return given
   const memtableCount = 1 + maxImmutableMemtables
-  const left = Math.max(0, budget - (memtablesGiven ? writeBufferSize * memtableCount : 0) - (blockCacheGiven ? blockCacheSize : 0))
+  const left = Math.max(0, budget - (memtablesGiven ? memtablesBytes({ writeBufferSize, maxImmutableMemtables }) : 0) - (blockCacheGiven ? blockCacheSize : 0))
   const sharesLeft = TABLE_METADATA_SHARE + (memtablesGiven ? 0 : MEMTABLES_SHARE) + (blockCacheGiven ? 0 : BLOCK_CACHE_SHARE)
   const scale = Math.min(1, left / (sharesLeft * budget))
   const derived: Record<string, unknown> = { ...given }
@@ -256,7 +260,7 @@ const DecodedOptions: Schema.Schema<ResolvedOptions, DbOptions> = Schema.Struct(
   ),
   Schema.filter((o) => {
     if (o.memoryBudget === 0) return undefined
-    const memtables = o.writeBufferSize * (1 + o.maxImmutableMemtables)
+    const memtables = memtablesBytes(o)
     if (memtables + o.blockCacheSize <= o.memoryBudget) return undefined
     return {
       path: ["memoryBudget"],
@@ -284,7 +288,7 @@ export const tableMetadataBudget = (
 ): number =>
   options.memoryBudget === 0
     ? Number.POSITIVE_INFINITY
-    : options.memoryBudget - options.writeBufferSize * (1 + options.maxImmutableMemtables) - options.blockCacheSize
+    : options.memoryBudget - memtablesBytes(options) - options.blockCacheSize
 
 /** The defaults, as the schema fills them in (exported as `defaultOptions`). */
 export const defaults: Omit<ResolvedOptions, "directory"> = (() => {

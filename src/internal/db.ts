@@ -107,8 +107,9 @@ const makeService: Effect.Effect<
     // it is flushed (with those frozen before it) while the background fibers and the executor
     // still run (their scopes close after this one), so the next open has little log to replay.
     // A failure there loses nothing: the logs stay until a flush succeeds.
+    // (`flushOne` itself refuses after a background error.)
     const flushImmutables: Effect.Effect<void, DbError> = Effect.flatMap(compactor.flushOne, (flushed) =>
-      flushed && state.lifecycle.backgroundError === undefined ? flushImmutables : Effect.void
+      flushed ? flushImmutables : Effect.void
     )
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {

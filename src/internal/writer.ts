@@ -338,11 +338,8 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
     if (!options.flushOnClose || writing || !state.lifecycle.closed || state.lifecycle.backgroundError !== undefined) {
       return Effect.succeed(false)
     }
-    const mutable = memtables.mutable()
-    let bytes = mutable.approximateBytes
-    for (const imm of memtables.immutables()) bytes += imm.approximateBytes
-    if (!flushAtClose(bytes)) return Effect.succeed(false)
-    return mutable.isEmpty ? Effect.succeed(true) : rotateNow
+    if (!flushAtClose(memtables.bytes())) return Effect.succeed(false)
+    return memtables.mutable().isEmpty ? Effect.succeed(true) : rotateNow
   })
 
   return { write, rotate, deleteUnwritten, watchWrites, idle: waitIdle, sealForClose } satisfies Writer

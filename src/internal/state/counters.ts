@@ -22,7 +22,7 @@ export class Counters {
   compactionBytesWritten = 0
   /**
    * Per level, bytes of tables written into it (flushes into L0, compaction outputs into their
-   * output level) and bytes of its tables compactions took as inputs (flush, compaction job).
+   * output level) and bytes of its tables compactions took as inputs (compactor).
    */
   readonly levelBytesWritten: Array<number> = []
   readonly levelBytesRead: Array<number> = []
