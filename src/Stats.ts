@@ -32,6 +32,11 @@ export interface LevelStats {
   readonly level: number
   readonly tables: number
   readonly bytes: number
+  /**
+   * The bytes the level's tables would take with every block stored uncompressed; `bytes / rawBytes`
+   * is the level's compression ratio (1 when nothing is compressed).
+   */
+  readonly rawBytes: number
   /** size / target for leveled compaction (L0: tables / trigger). */
   readonly score: number
   /** Bytes of tables written into this level since open: flushes (L0), compaction outputs. */
@@ -118,7 +123,7 @@ const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<
 }
 
 /**
- * `stats` as a text page: per level its tables, size, score, and the bytes written into it and read
+ * `stats` as a text page: per level its tables, size (on disk and uncompressed), score, and the bytes written into it and read
  * out of it by compactions since open (with a sum row); then writes and their amplification,
  * background work and stalls, reads, the block cache, memory and what the open recovered.
  */
@@ -129,16 +134,17 @@ export const format = (stats: DbStats): string => {
     `L${l.level}`,
     count(l.tables),
     mib(l.bytes),
+    mib(l.rawBytes),
     l.score.toFixed(2),
     mib(l.bytesRead),
     mib(l.bytesWritten)
   ])
-  rows.push(["Sum", count(sum((l) => l.tables)), mib(sum((l) => l.bytes)), "", mib(sum((l) => l.bytesRead)), mib(sum((l) => l.bytesWritten))])
+  rows.push(["Sum", count(sum((l) => l.tables)), mib(sum((l) => l.bytes)), mib(sum((l) => l.rawBytes)), "", mib(sum((l) => l.bytesRead)), mib(sum((l) => l.bytesWritten))])
   const m = stats.memory
   const r = stats.recovery
   return [
     "** stratadb stats (since open) **",
-    ...table(["level", "tables", "size MiB", "score", "read MiB", "written MiB"], rows),
+    ...table(["level", "tables", "size MiB", "raw MiB", "score", "read MiB", "written MiB"], rows),
     `writes: user ${mib(stats.userBytesWritten)} MiB, WAL ${mib(stats.walBytesWritten)} MiB, flushes ${mib(stats.flushBytesWritten)} MiB, ` +
     `compactions read ${mib(stats.compactionBytesRead)} MiB and wrote ${mib(stats.compactionBytesWritten)} MiB; ` +
     `write amplification ${stats.writeAmplification.toFixed(2)}`,

@@ -219,6 +219,7 @@ const tableOf = (model: Model, entries: ReadonlyArray<readonly [string, Entry]>)
   return {
     number,
     size: sorted.length * ENTRY_BYTES,
+    rawSize: sorted.length * ENTRY_BYTES,
     smallestKey: sorted[0]![0],
     smallestSeq: sorted[0]![1].seq,
     largestKey: sorted[sorted.length - 1]![0],

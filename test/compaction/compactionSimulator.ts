@@ -114,6 +114,7 @@ export const simulateFlush = (state: SimState, flush: SimFlush, options: SimOpti
   const meta: FileMeta = {
     number: state.nextFileNumber,
     size: flush.size,
+    rawSize: flush.size,
     smallestKey: simKey(flush.smallest),
     smallestSeq: maxSeq,
     largestKey: simKey(flush.largest),
@@ -171,6 +172,7 @@ const mergeOutputs = (
     outputs.push({
       number: number++,
       size: last ? written - bytesPer * (count - 1) : bytesPer,
+      rawSize: last ? written - bytesPer * (count - 1) : bytesPer,
       smallestKey: simKey(lo + i * keysPer),
       smallestSeq: maxSeq,
       largestKey: simKey(last ? hi : lo + (i + 1) * keysPer - 1),

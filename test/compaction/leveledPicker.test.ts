@@ -35,6 +35,7 @@ const meta = (s: Spec): FileMeta => {
   return {
     number: s.n,
     size: s.size ?? 100,
+    rawSize: s.size ?? 100,
     smallestKey: s.lo,
     smallestSeq: s.loSeq ?? maxSeq,
     largestKey: s.hi,

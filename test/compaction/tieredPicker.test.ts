@@ -34,6 +34,7 @@ const runs = (list: ReadonlyArray<Run>, deeper: ReadonlyArray<{ level: number; l
     return {
       number: 100 + i,
       size: r.size,
+      rawSize: r.size,
       smallestKey: r.lo ?? "a",
       smallestSeq: minSeq + 999,
       largestKey: r.hi ?? "z",

@@ -9,6 +9,7 @@ import { decodeVersionEdit, encodeVersionEdit, type VersionEdit } from "../../sr
 const meta = (number: number, smallestKey: string, largestKey: string): FileMeta => ({
   number,
   size: 2 * 1024 * 1024 + number,
+  rawSize: 3 * 1024 * 1024 + number,
   smallestKey,
   smallestSeq: 1000 + number,
   largestKey,
@@ -77,9 +78,16 @@ describe("version edit encoding", () => {
     // Singletons first, in tag order, whatever the object's key order.
     assert.deepStrictEqual([...encodeVersionEdit({ lastSequence: 9, nextFileNumber: 8, logNumber: 7 })], [2, 7, 3, 8, 4, 9])
     assert.deepStrictEqual(
-      [...encodeVersionEdit({ newFiles: [{ level: 0, meta: { ...meta(1, "a", "b"), size: 1 } }] })],
-      [7, 0, 1, 1, 1, 0x61, 0xe9, 0x07, 1, 0x62, 7, 0xb9, 0x60, 67, 7, 0xe9, 0x07]
+      [...encodeVersionEdit({ newFiles: [{ level: 0, meta: { ...meta(1, "a", "b"), size: 1, rawSize: 2 } }] })],
+      [8, 0, 1, 1, 2, 1, 0x61, 0xe9, 0x07, 1, 0x62, 7, 0xb9, 0x60, 67, 7, 0xe9, 0x07]
     )
+  })
+
+  it("reads a new file of the layout before raw sizes (tag 7) with its raw size equal to its size", () => {
+    const before = [7, 0, 1, 5, 1, 0x61, 0xe9, 0x07, 1, 0x62, 7, 0xb9, 0x60, 67, 7, 0xe9, 0x07]
+    assert.deepStrictEqual(decodeVersionEdit(Uint8Array.from(before)), {
+      newFiles: [{ level: 0, meta: { ...meta(1, "a", "b"), size: 5, rawSize: 5 } }]
+    })
   })
 
   it("round-trips a full edit and sparse ones", () => {
@@ -114,6 +122,7 @@ describe("version edit encoding", () => {
   const fileMeta = FastCheck.record({
     number: safe,
     size: safe,
+    rawSize: safe,
     smallestKey: latin1Key,
     smallestSeq: safe,
     largestKey: latin1Key,

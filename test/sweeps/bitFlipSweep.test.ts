@@ -28,7 +28,9 @@ import type { Path } from "@effect/platform/Path"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, Option, Stream } from "effect"
 import { Db, type DbService } from "../../src/Db.js"
-import type { DbError } from "../../src/errors.js"
+import { Corruption, type DbError } from "../../src/errors.js"
+import { decodeProperties } from "../../src/internal/table/properties.js"
+import { BLOCK_TYPE_LZ4 } from "../../src/internal/table/tableFormat.js"
 import * as MemoryFileSystem from "../../src/MemoryFileSystem.js"
 import type { DbOptions, WalRecoveryMode } from "../../src/Options.js"
 import { withDb } from "../support.js"
@@ -482,6 +484,12 @@ describe("bit flips: one flipped bit is Corruption or no change, never a silent 
       const layout = tableLayout(table)
       console.log(`[bitflip] small: table of ${table.length} bytes, ${layout.dataBlocks} data blocks, ${JSON.stringify(layout)}`)
       assert.isAtLeast(layout.dataBlocks, 3, "the table has several data blocks")
+      // Its data blocks are compressed (the default, lz4): the flips hit compressed blocks.
+      const [propertiesAt, propertiesSize] = layout.properties
+      const properties = decodeProperties(table.subarray(propertiesAt, propertiesAt + propertiesSize), "table", propertiesAt)
+      assert(!(properties instanceof Corruption), String(properties))
+      assert.strictEqual(properties.compressionType, BLOCK_TYPE_LZ4)
+      assert.isBelow(properties.dataSize, properties.rawDataSize, "some data blocks are stored compressed")
       const wal = logLayout(yield* fs.readFile(`${DIR}/${names.find((f) => f.endsWith(".log"))!}`))
       assert.strictEqual(wal.records.length, small.states.length - 1)
       assert.deepStrictEqual(wal.types, wal.records.map(() => 1), "one FULL fragment per record")

@@ -290,6 +290,7 @@ describe("table", () => {
           assert.deepStrictEqual(builder.fileMeta(7), {
             number: 7,
             size: bytes.length,
+            rawSize: bytes.length,
             smallestKey: p.smallestKey,
             smallestSeq: p.smallestSeq,
             largestKey: p.largestKey,

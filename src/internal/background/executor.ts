@@ -10,9 +10,9 @@
  *
  * Both write the same tables, synced before the job completes (the manifest names them after).
  */
-import type { PlatformError } from "@effect/platform/Error"
 import { Context, Effect, Layer } from "effect"
-import type { BackgroundDefect, Corruption } from "../../errors.js"
+import type { BackgroundDefect } from "../../errors.js"
+import type { TableError } from "../table/tableFile.js"
 import { type CompactionOutcome, runCompaction } from "../compaction/compactionJob.js"
 import type { CompactionTask } from "../compaction/task.js"
 import { writeMemtable } from "../flush.js"
@@ -21,7 +21,7 @@ import { TableStore } from "../table/tableStore.js"
 import type { FileMeta } from "../version/fileMeta.js"
 
 /** How a job can fail: as the inline code would, or the worker died (`BackgroundDefect`). */
-export type JobError = Corruption | PlatformError | BackgroundDefect
+export type JobError = TableError | BackgroundDefect
 
 export interface CompactionJob {
   readonly task: CompactionTask

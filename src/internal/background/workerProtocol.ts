@@ -5,11 +5,11 @@
  * given (they come back as a separate `fileNumbers` request naming the job).
  *
  * Failures cross encoded by their schemas (`JobFailure`) and are decoded back into the same
- * `Corruption` or `PlatformError` the inline executor would have failed with.
+ * `Corruption`, `NotSupported` (a codec missing) or `PlatformError` the inline executor would have failed with.
  */
 import { PlatformError } from "@effect/platform/Error"
 import { Schema } from "effect"
-import { Corruption } from "../../errors.js"
+import { Corruption, NotSupported } from "../../errors.js"
 import type { ResolvedOptions } from "../../Options.js"
 import type { CompactionOutcome } from "../compaction/compactionJob.js"
 import type { CompactionTask } from "../compaction/task.js"
@@ -48,7 +48,7 @@ export type WorkerEvent =
   | { readonly _tag: "fileNumbersTaken" }
 
 /** A job's failure as it crosses the thread boundary. */
-export const JobFailure = Schema.Union(Corruption, PlatformError)
+export const JobFailure = Schema.Union(Corruption, NotSupported, PlatformError)
 /** The encoded form, as it crosses. */
 export type JobFailure = typeof JobFailure.Encoded
 

@@ -7,9 +7,8 @@
  * flushes memtables meanwhile). Executors run it: inline, or in a worker thread
  * (internal/background/).
  */
-import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
-import type { Corruption } from "../../errors.js"
+import type { TableError } from "../table/tableFile.js"
 import type { TableStore, TableSink, TablePins } from "../table/tableStore.js"
 import type { InternalIterator } from "../iter/internalIterator.js"
 import { LevelIterator } from "../iter/levelIterator.js"
@@ -52,7 +51,7 @@ export const runCompaction = (
     readonly snapshots: ReadonlyArray<number>
     readonly oldestReader: number
   }
-): Effect.Effect<CompactionOutcome, Corruption | PlatformError> =>
+): Effect.Effect<CompactionOutcome, TableError> =>
   Effect.gen(function* () {
     const { store, snapshots, oldestReader } = deps
     const pins: TablePins = new Set()
@@ -99,7 +98,7 @@ export const runCompaction = (
             const number = yield* deps.newFileNumber
             // Created and recorded in one uninterruptible step: an interruption right after the
             // file is created must still find the sink to abandon.
-            out = yield* Effect.uninterruptible(Effect.map(store.create(number), (created) => (sink = created)))
+            out = yield* Effect.uninterruptible(Effect.map(store.create(number, task.outputLevel), (created) => (sink = created)))
           }
           out.add(key, seq, it.kind(), it.value())
         }

@@ -7,8 +7,7 @@
  * Order is internal-key order: user key ascending, sequence descending.
  */
 import type { Effect } from "effect"
-import type { PlatformError } from "@effect/platform/Error"
-import type { Corruption } from "../../errors.js"
+import type { TableError } from "../table/tableFile.js"
 import type { Kind } from "../key/internalKey.js"
 
 export interface InternalIterator {
@@ -30,5 +29,5 @@ export interface InternalIterator {
   /** True when the last positioning step waits for I/O; call `load()` before reading. */
   pending(): boolean
   /** Performs the I/O the pending step needs and completes it. A no-op when not pending. */
-  load(): Effect.Effect<void, Corruption | PlatformError>
+  load(): Effect.Effect<void, TableError>
 }

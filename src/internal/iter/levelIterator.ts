@@ -4,9 +4,8 @@
  * table's iterator at once when the table cache can (open, or opened synchronously); a step that
  * must wait for the open leaves the iterator pending, and `load` opens it through `open`.
  */
-import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
-import type { Corruption } from "../../errors.js"
+import type { TableError } from "../table/tableFile.js"
 import { compareInternal, type Kind } from "../key/internalKey.js"
 import type { FileMeta } from "../version/fileMeta.js"
 import type { InternalIterator } from "./internalIterator.js"
@@ -30,7 +29,7 @@ export class LevelIterator implements InternalIterator {
   constructor(
     private readonly files: ReadonlyArray<FileMeta>,
     /** Opens a table's iterator (pinning it for the scan's lifetime). */
-    private readonly open: (meta: FileMeta) => Effect.Effect<InternalIterator, Corruption | PlatformError>,
+    private readonly open: (meta: FileMeta) => Effect.Effect<InternalIterator, TableError>,
     /** A table iterator available without I/O, if its table is open. */
     private readonly peek: (meta: FileMeta) => InternalIterator | undefined
   ) {}
@@ -54,7 +53,7 @@ export class LevelIterator implements InternalIterator {
     return this.step !== undefined || (this.iter !== undefined && this.iter.pending())
   }
 
-  load(): Effect.Effect<void, Corruption | PlatformError> {
+  load(): Effect.Effect<void, TableError> {
     return Effect.suspend(() => {
       if (this.iter !== undefined && this.iter.pending()) {
         return Effect.zipRight(this.iter.load(), Effect.suspend(() => this.afterLoad()))
@@ -69,7 +68,7 @@ export class LevelIterator implements InternalIterator {
     })
   }
 
-  private afterLoad(): Effect.Effect<void, Corruption | PlatformError> {
+  private afterLoad(): Effect.Effect<void, TableError> {
     if (this.step !== undefined && this.iter !== undefined) {
       const step = this.step
       this.step = undefined

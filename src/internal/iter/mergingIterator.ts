@@ -7,9 +7,8 @@
  * the child that moved can change its place, and only it can become pending. Backward (reverse
  * scans only) the largest child is found by a linear pass.
  */
-import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
-import type { Corruption } from "../../errors.js"
+import type { TableError } from "../table/tableFile.js"
 import { compareInternal, type Kind } from "../key/internalKey.js"
 import type { InternalIterator } from "./internalIterator.js"
 
@@ -53,7 +52,7 @@ export class MergingIterator implements InternalIterator {
     return this.current !== undefined && this.current.pending()
   }
 
-  load(): Effect.Effect<void, Corruption | PlatformError> {
+  load(): Effect.Effect<void, TableError> {
     if (!this.repositioned) {
       const c = this.current
       if (c === undefined || !c.pending()) return Effect.void

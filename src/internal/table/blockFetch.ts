@@ -17,11 +17,11 @@
 import { isPlatformError } from "@effect/platform/Error"
 import { Buffer } from "node:buffer"
 import { Effect } from "effect"
-import { Corruption } from "../../errors.js"
+import { Corruption, type NotSupported } from "../../errors.js"
 import { Block, parseBlock } from "./block.js"
 import type { BlockCache } from "./blockCache.js"
 import { unsealBlock } from "./blockTrailer.js"
-import type { TableFile, TableError } from "./tableFile.js"
+import { isTableError, type TableFile, type TableError } from "./tableFile.js"
 import type { TableIndex } from "./tableIndex.js"
 import { BLOCK_TRAILER_SIZE } from "./tableFormat.js"
 
@@ -94,13 +94,15 @@ export class BlockFetch {
    * Checks and parses a block read at `offset`: `whole`, every entry checked (else only the
    * restart array); `keep`, cached.
    */
-  private parse(raw: Uint8Array, offset: number, size: number, whole: boolean, keep: boolean): Block | Corruption {
+  private parse(raw: Uint8Array, offset: number, size: number, whole: boolean, keep: boolean): Block | Corruption | NotSupported {
     this.counters.blockReads++
     const contents = unsealBlock(raw, size, this.file.name, offset)
-    if (contents instanceof Corruption) return contents
+    if (isTableError(contents)) return contents
     const block = parseBlock(contents, this.file.name, offset, whole)
     if (block instanceof Corruption) return block
-    if (keep) this.cache.set(this.file.number, offset, block, size + BLOCK_TRAILER_SIZE)
+    // The cache holds the block as the read path uses it: a decompressed block is charged its
+    // contents, a raw one the read buffer its view keeps (contents and trailer).
+    if (keep) this.cache.set(this.file.number, offset, block, contents.byteLength === size ? size + BLOCK_TRAILER_SIZE : contents.byteLength)
     return block
   }
 }

@@ -1,27 +1,45 @@
 /**
- * The trailer every stored block carries: a type byte (0 = uncompressed) and the masked crc32 of
- * contents + type. `sealBlock` appends it; `unsealBlock` checks it and yields the contents.
+ * The trailer every stored block carries: a type byte (0 = uncompressed, else the codec,
+ * internal/table/compression.ts) and the masked crc32 of the stored contents + type. `sealBlock`
+ * compresses (when it saves an eighth) and appends it; `unsealBlock` checks it and yields the
+ * contents, decompressed.
  */
 import { Buffer } from "node:buffer"
-import { Corruption } from "../../errors.js"
+import { Corruption, type NotSupported } from "../../errors.js"
+import { type Compression, compressBlock, decompressBlock } from "./compression.js"
 import { maskedCrc32 } from "./tableCoding.js"
 import { BLOCK_TRAILER_SIZE, BLOCK_TYPE_UNCOMPRESSED } from "./tableFormat.js"
 
-/** A new buffer holding `contents` then the trailer (type uncompressed). */
-export const sealBlock = (contents: Uint8Array): Buffer => {
-  const n = contents.byteLength
-  const out = Buffer.allocUnsafe(n + BLOCK_TRAILER_SIZE)
-  out.set(contents, 0)
-  out[n] = BLOCK_TYPE_UNCOMPRESSED
+/** Writes the trailer of the `n` stored bytes at the start of `out` (which has room for it). */
+const trailer = (out: Buffer, n: number, type: number): Buffer => {
+  out[n] = type
   out.writeUInt32LE(maskedCrc32(out.subarray(0, n + 1)), n + 1)
   return out
 }
 
 /**
- * Checks the block read at `offset` (`raw` holds `size` contents bytes then the trailer) and
- * returns its contents as a Buffer view (no copy), or the `Corruption` describing what is wrong.
+ * A new buffer holding the block as stored: `contents` compressed with `compression` when that
+ * saves at least an eighth of it, else as they are; then the trailer. The stored size (the
+ * block handle's) is the buffer's length less `BLOCK_TRAILER_SIZE`.
  */
-export const unsealBlock = (raw: Uint8Array, size: number, file: string, offset: number): Buffer | Corruption => {
+export const sealBlock = (contents: Uint8Array, compression: Compression = "none"): Buffer => {
+  if (compression !== "none") {
+    const compressed = compressBlock(contents, compression, trailer)
+    if (compressed !== undefined) return compressed
+  }
+  const n = contents.byteLength
+  const out = Buffer.allocUnsafe(n + BLOCK_TRAILER_SIZE)
+  out.set(contents, 0)
+  return trailer(out, n, BLOCK_TYPE_UNCOMPRESSED)
+}
+
+/**
+ * Checks the block read at `offset` (`raw` holds `size` stored bytes then the trailer) and returns
+ * its contents: a view of `raw` (no copy) for an uncompressed block, a new buffer for a compressed
+ * one; or the `Corruption` describing what is wrong, or `NotSupported` when the block's codec is
+ * not installed here. The checksum is checked first: it covers the bytes as stored.
+ */
+export const unsealBlock = (raw: Uint8Array, size: number, file: string, offset: number): Buffer | Corruption | NotSupported => {
   if (raw.byteLength < size + BLOCK_TRAILER_SIZE) {
     return new Corruption({
       file,
@@ -35,8 +53,6 @@ export const unsealBlock = (raw: Uint8Array, size: number, file: string, offset:
   if (maskedCrc32(buf.subarray(0, size + 1)) !== buf.readUInt32LE(size + 1)) {
     return new Corruption({ file, offset, description: "block checksum mismatch" })
   }
-  if (type !== BLOCK_TYPE_UNCOMPRESSED) {
-    return new Corruption({ file, offset, description: `unsupported block type ${type}` })
-  }
-  return buf.subarray(0, size)
+  if (type === BLOCK_TYPE_UNCOMPRESSED) return buf.subarray(0, size)
+  return decompressBlock(buf.subarray(0, size), type, file, offset)
 }

@@ -28,6 +28,14 @@ export interface TableProperties {
   readonly largestSeq: number
   /** Bits per key of the filter (0: no filter). */
   readonly bloomBitsPerKey: number
+  /**
+   * The bytes the data region would take stored raw: every data block's uncompressed contents
+   * plus its trailer. Equal to `dataSize` when no block is compressed. Tables written before
+   * compression lack the field: `dataSize` is read for it.
+   */
+  readonly rawDataSize: number
+  /** The block type data blocks were compressed with (0: none); absent in older tables, read as 0. */
+  readonly compressionType: number
 }
 
 const NUMERIC_BEFORE_KEYS = ["entries", "tombstones", "dataBlocks", "dataSize", "rawKeyBytes", "rawValueBytes", "minSeq", "maxSeq"] as const
@@ -37,7 +45,7 @@ export const encodeProperties = (p: TableProperties): Buffer => {
   for (const f of NUMERIC_BEFORE_KEYS) size += varintLength(p[f])
   size += varintLength(p.smallestKey.length) + p.smallestKey.length + varintLength(p.smallestSeq)
   size += varintLength(p.largestKey.length) + p.largestKey.length + varintLength(p.largestSeq)
-  size += varintLength(p.bloomBitsPerKey)
+  size += varintLength(p.bloomBitsPerKey) + varintLength(p.rawDataSize) + varintLength(p.compressionType)
   const out = Buffer.allocUnsafe(size)
   let pos = 0
   for (const f of NUMERIC_BEFORE_KEYS) pos = putVarint(out, pos, p[f])
@@ -47,7 +55,9 @@ export const encodeProperties = (p: TableProperties): Buffer => {
   pos = putVarint(out, pos, p.largestKey.length)
   pos += out.latin1Write(p.largestKey, pos)
   pos = putVarint(out, pos, p.largestSeq)
-  putVarint(out, pos, p.bloomBitsPerKey)
+  pos = putVarint(out, pos, p.bloomBitsPerKey)
+  pos = putVarint(out, pos, p.rawDataSize)
+  putVarint(out, pos, p.compressionType)
   return out
 }
 
@@ -76,6 +86,16 @@ export const decodeProperties = (contents: Uint8Array, file: string, offset: num
   if (largestSeq < 0) return fail("missing or invalid largestSeq")
   const bloomBitsPerKey = c.varint()
   if (bloomBitsPerKey < 0) return fail("missing or invalid bloomBitsPerKey")
+  // Fields added later: absent in tables written before them.
+  const optional = (fallback: number): number => {
+    if (c.pos >= contents.byteLength) return fallback
+    const v = c.varint()
+    return v < 0 ? -1 : v
+  }
+  const rawDataSize = optional(numbers.dataSize!)
+  if (rawDataSize < 0) return fail("invalid rawDataSize")
+  const compressionType = optional(0)
+  if (compressionType < 0 || compressionType > 255) return fail("invalid compressionType")
   const p: TableProperties = {
     entries: numbers.entries!,
     tombstones: numbers.tombstones!,
@@ -89,7 +109,9 @@ export const decodeProperties = (contents: Uint8Array, file: string, offset: num
     smallestSeq,
     largestKey,
     largestSeq,
-    bloomBitsPerKey
+    bloomBitsPerKey,
+    rawDataSize,
+    compressionType
   }
   if (p.tombstones > p.entries || p.minSeq > p.maxSeq) return fail("inconsistent counts or sequence range")
   return p
@@ -99,6 +121,7 @@ export const decodeProperties = (contents: Uint8Array, file: string, offset: num
 export const toFileMeta = (p: TableProperties, number: number, size: number): FileMeta => ({
   number,
   size,
+  rawSize: size - p.dataSize + p.rawDataSize,
   smallestKey: p.smallestKey,
   smallestSeq: p.smallestSeq,
   largestKey: p.largestKey,

@@ -13,11 +13,12 @@ import type { FileMeta } from "../version/fileMeta.js"
 import { BlockBuilder } from "./blockBuilder.js"
 import { type BlockHandle, putHandle } from "./blockHandle.js"
 import { sealBlock } from "./blockTrailer.js"
+import { type Compression, TYPE_OF } from "./compression.js"
 import { FilterBuilder } from "./bloom.js"
 import { encodeFooter } from "./footer.js"
 import { encodeProperties, type TableProperties, toFileMeta } from "./properties.js"
 import { shortestSeparator } from "./separator.js"
-import { MAX_HANDLE_SIZE } from "./tableFormat.js"
+import { BLOCK_TRAILER_SIZE, MAX_HANDLE_SIZE } from "./tableFormat.js"
 
 export interface TableBuilderOptions {
   /** Target uncompressed size of a data block (bytes). */
@@ -26,6 +27,8 @@ export interface TableBuilderOptions {
   readonly restartInterval: number
   /** Bloom filter bits per key; 0 writes no filter. */
   readonly bitsPerKey: number
+  /** How data blocks are compressed (metadata blocks are stored raw). Default "none". */
+  readonly compression?: Compression
 }
 
 const EMPTY = new Uint8Array(0)
@@ -51,6 +54,7 @@ export class TableBuilder {
   private count = 0
   private tombstones = 0
   private dataBlocks = 0
+  private rawDataSize = 0
   private rawKeyBytes = 0
   private rawValueBytes = 0
   private minSeq = Number.POSITIVE_INFINITY
@@ -148,6 +152,8 @@ export class TableBuilder {
       tombstones: this.tombstones,
       dataBlocks: this.dataBlocks,
       dataSize,
+      rawDataSize: this.rawDataSize,
+      compressionType: TYPE_OF[this.options.compression ?? "none"],
       rawKeyBytes: this.rawKeyBytes,
       rawValueBytes: this.rawValueBytes,
       minSeq: empty ? 0 : this.minSeq,
@@ -166,16 +172,18 @@ export class TableBuilder {
     return this.takeOutput()
   }
 
-  private writeBlock(contents: Uint8Array): BlockHandle {
-    const sealed = sealBlock(contents)
-    const handle = { offset: this.offset, size: contents.byteLength }
+  private writeBlock(contents: Uint8Array, compression: Compression = "none"): BlockHandle {
+    const sealed = sealBlock(contents, compression)
+    const handle = { offset: this.offset, size: sealed.length - BLOCK_TRAILER_SIZE }
     this.output.push(sealed)
     this.offset += sealed.length
     return handle
   }
 
   private flushDataBlock(): void {
-    this.pendingHandle = this.writeBlock(this.dataBlock.finish())
+    const contents = this.dataBlock.finish()
+    this.rawDataSize += contents.byteLength + BLOCK_TRAILER_SIZE
+    this.pendingHandle = this.writeBlock(contents, this.options.compression)
     this.dataBlocks++
     this.dataBlock.reset()
   }

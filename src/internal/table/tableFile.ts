@@ -13,14 +13,15 @@ import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import type { File } from "@effect/platform/FileSystem"
 import { Buffer } from "node:buffer"
 import { Effect } from "effect"
-import { Corruption } from "../../errors.js"
+import { Corruption, NotSupported } from "../../errors.js"
 import { hasPositionalRead, PositionalRead } from "../fs/fileCapabilities.js"
 
 /** What reading a table can fail with. */
-export type TableError = Corruption | PlatformError
+export type TableError = Corruption | NotSupported | PlatformError
 
 /** True for a `TableError` (errors are values on the synchronous paths). */
-export const isTableError = (u: unknown): u is TableError => u instanceof Corruption || isPlatformError(u)
+export const isTableError = (u: unknown): u is TableError =>
+  u instanceof Corruption || u instanceof NotSupported || isPlatformError(u)
 
 /** Reads `length` bytes at `offset` (fewer only at the end of the file). */
 export type ReadAt = (offset: number, length: number) => Effect.Effect<Uint8Array, PlatformError>

@@ -11,7 +11,15 @@ export const BLOCK_TRAILER_SIZE = 5
 
 /** Block type: contents stored as they are. */
 export const BLOCK_TYPE_UNCOMPRESSED = 0
-// Types 1..255 are reserved for compression codecs.
+/** Block types of compressed contents (internal/table/compression.ts); the others are reserved. */
+export const BLOCK_TYPE_SNAPPY = 1
+export const BLOCK_TYPE_ZLIB = 2
+export const BLOCK_TYPE_LZ4 = 4
+
+/** A compressed block's stored contents start with the uncompressed length, u32 little-endian. */
+export const COMPRESSED_LENGTH_SIZE = 4
+/** The largest uncompressed length a compressed block may record (larger blocks are stored raw). */
+export const MAX_UNCOMPRESSED_BLOCK = 0x7fffffff
 
 /** The footer: three handles (padded to 48 bytes), version, crc, magic. */
 export const FOOTER_SIZE = 64

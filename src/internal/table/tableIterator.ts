@@ -9,9 +9,7 @@
  * effect and finishes the step, fetching further blocks if the step moves on (an entry-less block
  * cannot happen in a valid table, but is handled).
  */
-import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
-import type { Corruption } from "../../errors.js"
 import type { Kind } from "../key/internalKey.js"
 import type { InternalIterator } from "../iter/internalIterator.js"
 import { Block, BlockIterator } from "./block.js"
@@ -71,7 +69,7 @@ export class TableIterator implements InternalIterator {
     return this.pendingAction !== NONE
   }
 
-  load(): Effect.Effect<void, Corruption | PlatformError> {
+  load(): Effect.Effect<void, TableError> {
     return this.pendingAction === NONE ? Effect.void : Effect.suspend(() => this.loadPending())
   }
 
@@ -165,7 +163,7 @@ export class TableIterator implements InternalIterator {
     }
   }
 
-  private loadPending(): Effect.Effect<void, Corruption | PlatformError> {
+  private loadPending(): Effect.Effect<void, TableError> {
     const waiting = this.waiting!
     return Effect.flatMap(isTableError(waiting) ? Effect.fail(waiting) : waiting, (block) => {
       const action = this.pendingAction

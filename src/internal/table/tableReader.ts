@@ -7,7 +7,7 @@
 import { isPlatformError } from "@effect/platform/Error"
 import { Buffer } from "node:buffer"
 import { Effect } from "effect"
-import { Corruption } from "../../errors.js"
+import { Corruption, type NotSupported } from "../../errors.js"
 import { KIND_PUT } from "../key/internalKey.js"
 import { Block, BlockIterator } from "./block.js"
 import { BlockFetch, FILL_CACHE, POINT_READ, Scratch } from "./blockFetch.js"
@@ -153,18 +153,18 @@ const readerFrom = (
   footer: Footer,
   meta: Uint8Array,
   start: number
-): TableReader | Corruption => {
+): TableReader | Corruption | NotSupported => {
   const name = file.name
   const contents = (h: { offset: number; size: number }) => unsealBlock(meta.subarray(h.offset - start), h.size, name, h.offset)
   const filter = contents(footer.filter)
-  if (filter instanceof Corruption) return filter
+  if (isTableError(filter)) return filter
   if (!validFilter(filter)) return corruption(name, footer.filter.offset, "bad filter block")
   const propertiesBlock = contents(footer.properties)
-  if (propertiesBlock instanceof Corruption) return propertiesBlock
+  if (isTableError(propertiesBlock)) return propertiesBlock
   const properties = decodeProperties(propertiesBlock, name, footer.properties.offset)
   if (properties instanceof Corruption) return properties
   const indexContents = contents(footer.index)
-  if (indexContents instanceof Corruption) return indexContents
+  if (isTableError(indexContents)) return indexContents
   const index = parseIndex(indexContents, name, footer.index.offset, footer.filter.offset)
   if (index instanceof Corruption) return index
   if (properties.dataSize !== footer.filter.offset || properties.dataBlocks !== index.length) {
@@ -208,7 +208,7 @@ export const openTable = (
     if (footer instanceof Corruption) return yield* footer
     const m = metaRange(footer)
     const reader = readerFrom(file, cache, counters, footer, yield* file.readAt(m.offset, m.length), m.offset)
-    if (reader instanceof Corruption) return yield* reader
+    if (isTableError(reader)) return yield* reader
     return reader
   })
 }

@@ -9,7 +9,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem } from "@effect/platform/FileSystem"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import { tableMetadataBudget } from "../../Options.js"
+import { compressionForLevel, tableMetadataBudget } from "../../Options.js"
 import { DbConfig } from "../dbConfig.js"
 import { tableFileName } from "../fs/fileNames.js"
 import type { InternalIterator } from "../iter/internalIterator.js"
@@ -41,15 +41,23 @@ export interface TableSink {
 export type ReadCounters = TableCounters
 
 export interface TableStore {
-  /** Starts writing table `number`. */
-  readonly create: (number: number) => Effect.Effect<TableSink, PlatformError>
+  /**
+   * Starts writing table `number`, for `level` (which picks its compression,
+   * `compressionForLevel`); 0 when not given, as for a flush.
+   */
+  readonly create: (number: number, level?: number) => Effect.Effect<TableSink, PlatformError>
   /** Deletes a table written but never named by the manifest (the outputs of a failed job). */
   readonly discard: (number: number) => Effect.Effect<void>
   /**
    * Writes table `number` with `write`, which finishes the sink; the unfinished file is abandoned
-   * if `write` fails or is interrupted, including right after the file is created.
+   * if `write` fails or is interrupted, including right after the file is created. `level` as for
+   * `create`.
    */
-  readonly writeTable: <A, E>(number: number, write: (sink: TableSink) => Effect.Effect<A, E>) => Effect.Effect<A, E | PlatformError>
+  readonly writeTable: <A, E>(
+    number: number,
+    write: (sink: TableSink) => Effect.Effect<A, E>,
+    level?: number
+  ) => Effect.Effect<A, E | PlatformError>
   /** The table cache's lookup: the table's reader, pinned until `release` (see `TableCache`). */
   readonly acquire: TableCache["acquire"]
   readonly release: TableCache["release"]
@@ -90,7 +98,7 @@ export const make: Effect.Effect<TableStore, never, DbConfig | FileSystem | Scop
     scope: outer
   })
 
-  const create = (number: number): Effect.Effect<TableSink, PlatformError> =>
+  const create = (number: number, level = 0): Effect.Effect<TableSink, PlatformError> =>
     Effect.gen(function* () {
       const path = config.file(tableFileName(number))
       const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
@@ -98,7 +106,8 @@ export const make: Effect.Effect<TableStore, never, DbConfig | FileSystem | Scop
       const builder = new TableBuilder({
         blockSize: options.blockSize,
         restartInterval: options.blockRestartInterval,
-        bitsPerKey: options.bloomBitsPerKey
+        bitsPerKey: options.bloomBitsPerKey,
+        compression: compressionForLevel(options, level)
       })
       const writeChunks = (chunks: ReadonlyArray<Uint8Array>) => Effect.forEach(chunks, (c) => file.writeAll(c), { discard: true })
       return {
@@ -119,9 +128,13 @@ export const make: Effect.Effect<TableStore, never, DbConfig | FileSystem | Scop
 
   yield* Effect.addFinalizer(() => tables.closeAll)
 
-  const writeTable = <A, E>(number: number, write: (sink: TableSink) => Effect.Effect<A, E>): Effect.Effect<A, E | PlatformError> =>
+  const writeTable = <A, E>(
+    number: number,
+    write: (sink: TableSink) => Effect.Effect<A, E>,
+    level = 0
+  ): Effect.Effect<A, E | PlatformError> =>
     Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(create(number), (sink) => restore(write(sink)).pipe(Effect.onError(() => sink.abandon)))
+      Effect.flatMap(create(number, level), (sink) => restore(write(sink)).pipe(Effect.onError(() => sink.abandon)))
     )
 
   const discard = (number: number): Effect.Effect<void> => fs.remove(config.file(tableFileName(number))).pipe(Effect.ignore)

@@ -6,6 +6,11 @@ export interface FileMeta {
   readonly number: number
   /** File size in bytes. */
   readonly size: number
+  /**
+   * The size the file would have with every block stored uncompressed (equal to `size` for a
+   * table without compressed blocks, and for tables recorded before compression existed).
+   */
+  readonly rawSize: number
   /** Smallest internal key (latin1 user key, sequence). */
   readonly smallestKey: string
   readonly smallestSeq: number

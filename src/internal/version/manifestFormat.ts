@@ -11,6 +11,8 @@ export const TAG_LAST_SEQUENCE = 4
 export const TAG_COMPACT_POINTER = 5
 export const TAG_DELETED_FILE = 6
 export const TAG_NEW_FILE = 7
+/** A new file with its raw (uncompressed) size after `size`; what this version writes. */
+export const TAG_NEW_FILE_RAW_SIZE = 8
 
 /** Levels in an edit are below this (the largest `numLevels` the options allow). */
 export const MAX_LEVELS = 20

@@ -53,6 +53,13 @@ export const levelBytes = (files: ReadonlyArray<FileMeta>): number => {
   return total
 }
 
+/** What `files` would take with every block stored uncompressed (`FileMeta.rawSize`). */
+export const levelRawBytes = (files: ReadonlyArray<FileMeta>): number => {
+  let total = 0
+  for (const f of files) total += f.rawSize
+  return total
+}
+
 /** True when [aSmall, aLarge] and [bSmall, bLarge] (user keys) intersect. */
 export const rangesOverlap = (aSmall: string, aLarge: string, bSmall: string, bLarge: string): boolean =>
   !(aLarge < bSmall || bLarge < aSmall)

@@ -25,6 +25,7 @@ import {
   TAG_LAST_SEQUENCE,
   TAG_LOG_NUMBER,
   TAG_NEW_FILE,
+  TAG_NEW_FILE_RAW_SIZE,
   TAG_NEXT_FILE_NUMBER
 } from "./manifestFormat.js"
 
@@ -117,10 +118,11 @@ export const encodeVersionEdit = (edit: VersionEdit): Uint8Array => {
     out.varint(number)
   }
   for (const { level, meta } of edit.newFiles ?? []) {
-    out.varint(TAG_NEW_FILE)
+    out.varint(TAG_NEW_FILE_RAW_SIZE)
     out.level(level)
     out.varint(meta.number)
     out.varint(meta.size)
+    out.varint(meta.rawSize)
     out.key(meta.smallestKey)
     out.varint(meta.smallestSeq)
     out.key(meta.largestKey)
@@ -194,10 +196,12 @@ export const decodeVersionEdit = (bytes: Uint8Array): VersionEdit => {
         deletedFiles.push({ level, number })
         break
       }
-      case TAG_NEW_FILE: {
+      case TAG_NEW_FILE:
+      case TAG_NEW_FILE_RAW_SIZE: {
         const level = readLevel(input)
         const number = input.varint("file number")
         const size = input.varint("file size")
+        const rawSize = tag === TAG_NEW_FILE_RAW_SIZE ? input.varint("raw file size") : size
         const smallestKey = readKey(input, "smallest key")
         const smallestSeq = input.varint("smallest sequence")
         const largestKey = readKey(input, "largest key")
@@ -208,7 +212,7 @@ export const decodeVersionEdit = (bytes: Uint8Array): VersionEdit => {
         const maxSeq = input.varint("max sequence")
         newFiles.push({
           level,
-          meta: { number, size, smallestKey, smallestSeq, largestKey, largestSeq, entries, tombstones, minSeq, maxSeq }
+          meta: { number, size, rawSize, smallestKey, smallestSeq, largestKey, largestSeq, entries, tombstones, minSeq, maxSeq }
         })
         break
       }
