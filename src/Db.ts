@@ -139,7 +139,62 @@ export interface DbService {
   readonly flush: Effect.Effect<void, DbError>
   /** Compacts the tables overlapping [start, end] (everything when omitted) down to the bottom level. */
   readonly compactRange: (start?: Bytes, end?: Bytes) => Effect.Effect<void, DbError>
+  /**
+   * The approximate bytes on disk of the keys in [start, end) (open where omitted), LevelDB's
+   * `GetApproximateSizes`: tables inside the range count whole, a table straddling a bound by the
+   * data blocks its index places in the range; with `includeMemtables`, plus the key and value
+   * bytes of the memtables' entries in the range. Reads table indexes, no data block.
+   */
+  readonly approximateSize: (start?: Bytes, end?: Bytes, options?: ApproximateSizeOptions) => Effect.Effect<number, DbError>
+  /**
+   * A consistent copy of the database in `target` (a new or empty directory outside the
+   * database's), made while it stays usable: the memtables are flushed, then the current
+   * version's tables are hard-linked (copied where linking fails, or with `link: false`) and a fresh manifest and
+   * CURRENT written. The copy opens as a database holding every write acknowledged before the
+   * call, and of the writes made during it a prefix (exactly those up to `result.sequence`).
+   * `InvalidArgument` for a target that exists and is not an empty directory, or lies in the
+   * database's directory.
+   */
+  readonly checkpoint: (target: string, options?: CheckpointOptions) => Effect.Effect<CheckpointResult, DbError>
   readonly stats: Effect.Effect<DbStats, DbError>
+}
+
+export interface ApproximateSizeOptions {
+  /** Count the memtables' entries in the range too (default false: tables only). */
+  readonly includeMemtables?: boolean
+}
+
+/** Progress of a checkpoint, reported after each table. */
+export interface CheckpointProgress {
+  readonly tables: number
+  readonly totalTables: number
+  readonly bytes: number
+  readonly totalBytes: number
+}
+
+/** What a checkpoint made. */
+export interface CheckpointResult {
+  /** The target directory (resolved). */
+  readonly directory: string
+  /** The copy holds exactly the writes with sequence numbers up to this one. */
+  readonly sequence: number
+  readonly tables: number
+  /** Bytes of the tables. */
+  readonly bytes: number
+  /** Tables hard-linked into the target. */
+  readonly linked: number
+  /** Tables copied (linking failed). */
+  readonly copied: number
+}
+
+export interface CheckpointOptions {
+  /**
+   * Hard-link the tables where the file system allows (default true). `false` copies every
+   * table: a backup that shares no file with the database.
+   */
+  readonly link?: boolean
+  /** Called after each table is linked or copied. */
+  readonly onProgress?: (progress: CheckpointProgress) => Effect.Effect<void>
 }
 
 /**

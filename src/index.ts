@@ -3,7 +3,11 @@
  */
 export { Db, SnapshotTypeId } from "./Db.js"
 export type {
+  ApproximateSizeOptions,
   Bytes,
+  CheckpointOptions,
+  CheckpointProgress,
+  CheckpointResult,
   Cursor,
   DbService,
   DeleteRangeOptions,
@@ -24,3 +28,4 @@ export { format as formatStats } from "./Stats.js"
 export * as MemoryFileSystem from "./MemoryFileSystem.js"
 export * as NodeSyncFileSystem from "./NodeSyncFileSystem.js"
 export * as BackgroundWork from "./BackgroundWork.js"
+export * as Metrics from "./Metrics.js"

@@ -2,11 +2,15 @@
  * stratadb through its own Effects, no Promise round trip: `put`, `get`, `delete`, `write` of a
  * `WriteBatch`, scans through `cursor`, 256 entries a pull, on `NodeSyncFileSystem` with the
  * default options: flushes and compactions in a worker thread. `stratadb-inline` is the same with
- * them on the calling thread (`BackgroundWork.inline`), to measure what the worker buys.
+ * them on the calling thread (`BackgroundWork.inline`), to measure what the worker buys;
+ * `stratadb-uncompressed` with `compression: "none"`, to measure what block compression costs and
+ * saves; `stratadb-nometrics` without Effect metrics (`Metrics.disabled`), to measure what they cost.
  */
 import { Effect, Layer, Option } from "effect"
 import * as BackgroundWork from "../../src/BackgroundWork.js"
 import { Db } from "../../src/Db.js"
+import * as Metrics from "../../src/Metrics.js"
+import type { DbOptions } from "../../src/Options.js"
 import * as NodeSyncFileSystem from "../../src/NodeSyncFileSystem.js"
 import { WriteBatch } from "../../src/WriteBatch.js"
 import type { Engine, EngineStats, Handle, OnEntry } from "../engine.js"
@@ -15,13 +19,18 @@ import { packageVersion } from "./packageVersion.js"
 
 const wrap = (operation: string) => (cause: unknown) => new EngineError({ engine: "stratadb", operation, cause })
 
-const makeEngine = (name: string, layer: typeof NodeSyncFileSystem.layer, where: string): Engine => ({
+const makeEngine = (
+  name: string,
+  layer: Layer.Layer<Layer.Layer.Success<typeof NodeSyncFileSystem.layer>>,
+  where: string,
+  options: Partial<DbOptions> = {}
+): Engine => ({
   name,
-  description: `stratadb ${packageVersion("stratadb")} (TypeScript LSM, default options, NodeSyncFileSystem, ${where})`,
+  description: `stratadb ${packageVersion("stratadb")} (TypeScript LSM, ${Object.keys(options).length === 0 ? "default options" : JSON.stringify(options)}, NodeSyncFileSystem, ${where})`,
   durability: "a put returns once its WAL bytes are handed to the OS (no fsync): survives kill -9, not power loss",
   api: "Db effects run in the harness's fibers: put, get, delete, write(WriteBatch), scan (a cursor, by chunks of 256)",
   open: (directory) =>
-    Db.make({ directory }).pipe(
+    Db.make({ directory, ...options }).pipe(
       Effect.provide(layer),
       Effect.mapError(wrap("open")),
       Effect.map((db): Handle => ({
@@ -66,4 +75,17 @@ export const inlineEngine: Engine = makeEngine(
   "stratadb-inline",
   Layer.merge(NodeSyncFileSystem.layer, BackgroundWork.inline),
   "background work inline"
+)
+
+export const uncompressedEngine: Engine = makeEngine(
+  "stratadb-uncompressed",
+  NodeSyncFileSystem.layer,
+  "background work in a worker thread",
+  { compression: "none" }
+)
+
+export const noMetricsEngine: Engine = makeEngine(
+  "stratadb-nometrics",
+  Layer.merge(NodeSyncFileSystem.layer, Metrics.disabled),
+  "background work in a worker thread, metrics disabled"
 )

@@ -14,7 +14,7 @@ import { BackgroundWork } from "../BackgroundWork.js"
 import { BackgroundExecutor as BackgroundExecutorTag, type BackgroundExecutor, inlineLayer } from "./background/executor.js"
 import { workerLayer } from "./background/workerExecutor.js"
 import { hasNodeFiles } from "./fs/fileCapabilities.js"
-import type { Bytes, DbService, DeleteRangeOptions, ReadOptions, ScanOptions, Snapshot, WriteOptions } from "../Db.js"
+import type { ApproximateSizeOptions, Bytes, CheckpointOptions, CheckpointResult, DbService, DeleteRangeOptions, ReadOptions, ScanOptions, Snapshot, WriteOptions } from "../Db.js"
 import { DbClosed, type DbError, InvalidArgument } from "../errors.js"
 import * as VersionSet from "./version/versionSet.js"
 import * as Memtables from "./memtable/memtables.js"
@@ -33,11 +33,15 @@ import * as Recovery from "./recovery.js"
 import { makeScan } from "./scan.js"
 import * as Snapshots from "./snapshot.js"
 import { READ_OPTION_FIELDS, readOptions, reasonOf, resolveBatch, resolveBound, resolveDelete, resolveKey, resolvePut, resolveWriteOptions } from "./validate.js"
-import { levelBytes } from "./version/version.js"
+import { levelBytes, levelRawBytes } from "./version/version.js"
 import type { ResolvedOp } from "./wal/batchCodec.js"
 import { yieldToEventLoop } from "./realSleep.js"
 import { makeWriter } from "./writer.js"
 import { compactionScores } from "./compaction/pick.js"
+import * as DbMetrics from "./metrics/dbMetrics.js"
+import { startPublishing } from "./metrics/publisher.js"
+import { approximateSize as approximateSizeOf } from "./approximateSize.js"
+import { checkpoint as checkpointTo } from "./checkpoint.js"
 
 export const makeDb = (
   options: DbOptions
@@ -47,6 +51,7 @@ export const makeDb = (
     const path = yield* Path
     const directory = path.resolve(resolved.directory)
     yield* Effect.annotateCurrentSpan("directory", directory)
+    const metrics = yield* DbMetrics.make(directory)
     yield* checkExistence(directory, path.join(directory, CURRENT_FILE_NAME), resolved)
     yield* makeDirectoryDurably(directory, path.dirname)
     yield* acquireLock(directory, path.join(directory, LOCK_FILE_NAME))
@@ -55,7 +60,8 @@ export const makeDb = (
     // it, so it runs before background work starts), the compactor; then the service on top.
     const base = Layer.mergeAll(
       Layer.succeed(DbConfig, { options: resolved, directory, file: (name: string) => path.join(directory, name) }),
-      Layer.sync(DbStateTag, () => new DbState())
+      Layer.sync(DbStateTag, () => new DbState()),
+      Layer.succeed(DbMetrics.DbMetricsTag, metrics)
     )
     const storage = Layer.mergeAll(VersionSet.layer, Wal.layer, Memtables.layer, TableStore.layer)
     const executor = yield* executorLayer
@@ -89,9 +95,13 @@ const makeService: Effect.Effect<
   | TableStore.TableStore
   | BackgroundExecutor
   | Compactor.Compactor
+  | DbMetrics.DbMetricsTag
+  | FileSystem
+  | Path
   | Scope.Scope
 > = Effect.gen(function* () {
-    const { options: resolved } = yield* DbConfig
+    const config = yield* DbConfig
+    const resolved = config.options
     const state = yield* DbStateTag
     const versions = yield* VersionSet.VersionSet
     const wal = yield* Wal.Wal
@@ -99,6 +109,7 @@ const makeService: Effect.Effect<
     const store = yield* TableStore.TableStore
     const compactor = yield* Compactor.Compactor
     const executor = yield* BackgroundExecutorTag
+    const metrics = yield* DbMetrics.DbMetricsTag
 
     const writer = yield* makeWriter
     const { read: pointRead, readSync } = yield* makePointRead
@@ -108,6 +119,8 @@ const makeService: Effect.Effect<
     // still run (their scopes close after this one), so the next open has little log to replay.
     // A failure there loses nothing: the logs stay until a flush succeeds.
     // (`flushOne` itself refuses after a background error.)
+    // Metrics are published from here on; their last publish runs after the close below.
+    yield* startPublishing(metrics, statsNow, state.counters)
     const flushImmutables: Effect.Effect<void, DbError> = Effect.flatMap(compactor.flushOne, (flushed) =>
       flushed ? flushImmutables : Effect.void
     )
@@ -223,7 +236,7 @@ const makeService: Effect.Effect<
       if (o instanceof InvalidArgument) return Effect.fail(o)
       const op = resolvePut("put", key, value, resolved.maxKeySize, resolved.maxValueSize)
       if (op instanceof InvalidArgument) return Effect.fail(op)
-      return yieldingTo(writer.write([op], o.sync))
+      return yieldingTo(writer.write([op], o.sync, metrics.put))
     }
 
     const del = (key: Bytes, options?: WriteOptions): Effect.Effect<void, DbError> => {
@@ -231,7 +244,7 @@ const makeService: Effect.Effect<
       if (o instanceof InvalidArgument) return Effect.fail(o)
       const op = resolveDelete("delete", key, resolved.maxKeySize)
       if (op instanceof InvalidArgument) return Effect.fail(op)
-      return yieldingTo(writer.write([op], o.sync))
+      return yieldingTo(writer.write([op], o.sync, metrics.delete))
     }
 
     // Like `put`, the batch (a `WriteBatch` or a hand-built `{ ops }`) is read and its bytes copied
@@ -242,7 +255,7 @@ const makeService: Effect.Effect<
       const ops: Array<ResolvedOp> | InvalidArgument = resolveBatch("write", batch, resolved.maxKeySize, resolved.maxValueSize)
       if (ops instanceof InvalidArgument) return Effect.fail(ops)
       if (ops.length === 0) return Effect.suspend(() => (state.lifecycle.closed ? closed("write") : Effect.void))
-      return yieldingTo(writer.write(ops, o.sync), ops.length)
+      return yieldingTo(writer.write(ops, o.sync, metrics.write), ops.length)
     }
 
     const snapshot: Effect.Effect<Snapshot, DbError, Scope.Scope> = Effect.acquireRelease(
@@ -279,19 +292,24 @@ const makeService: Effect.Effect<
       )
     })
 
-    const stats: Effect.Effect<DbStats, DbError> = Effect.suspend(() => {
-      if (state.lifecycle.closed) return closed("stats")
+    const stats: Effect.Effect<DbStats, DbError> = Effect.suspend(() =>
+      state.lifecycle.closed ? closed("stats") : Effect.succeed(statsNow())
+    )
+
+    /** What `stats` reports, now (the metrics publisher reads it at close too). A declaration: used above. */
+    function statsNow(): DbStats {
       const version = versions.current()
       const scores = compactionScores(version, resolved)
       const walBytes = wal.bytesWritten()
       const written = walBytes + state.counters.flushBytesWritten + state.counters.compactionBytesWritten
       const memtableBytes = memtables.bytes()
       const tableMetadataBytes = store.tableMetadataBytes()
-      return Effect.succeed<DbStats>({
+      return {
         levels: version.levels.map((files, level) => ({
           level,
           tables: files.length,
           bytes: levelBytes(files),
+          rawBytes: levelRawBytes(files),
           score: scores[level] ?? 0,
           bytesWritten: state.counters.levelBytesWritten[level] ?? 0,
           bytesRead: state.counters.levelBytesRead[level] ?? 0
@@ -330,8 +348,8 @@ const makeService: Effect.Effect<
           total: memtableBytes + store.blockCache.usage + tableMetadataBytes,
           budget: resolved.memoryBudget
         }
-      })
-    })
+      }
+    }
 
     const { cursor, scan } = yield* makeScan((o) => readSequence("scan", o))
 
@@ -383,6 +401,39 @@ const makeService: Effect.Effect<
         )
       })
 
+    const approximateSize = (start?: Bytes, end?: Bytes, options?: ApproximateSizeOptions): Effect.Effect<number, DbError> =>
+      Effect.suspend(() => {
+        if (state.lifecycle.closed) return closed("approximateSize")
+        const lo = resolveBound("approximateSize", "start", start)
+        const hi = resolveBound("approximateSize", "end", end)
+        if (lo instanceof InvalidArgument) return Effect.fail(lo)
+        if (hi instanceof InvalidArgument) return Effect.fail(hi)
+        const o = readOptions("approximateSize", options, ["includeMemtables"] as const)
+        if (o instanceof InvalidArgument) return Effect.fail(o)
+        if (o.includeMemtables !== undefined && typeof o.includeMemtables !== "boolean") {
+          return Effect.fail(new InvalidArgument({ method: "approximateSize", description: "options.includeMemtables must be a boolean" }))
+        }
+        if (lo !== undefined && hi !== undefined && lo > hi) return Effect.succeed(0)
+        return approximateSizeOf({ versions, store, memtables }, { start: lo, end: hi }, o.includeMemtables === true)
+      })
+
+    const fileSystem = yield* FileSystem
+    const path = yield* Path
+    const checkpoint = (target: string, options?: CheckpointOptions): Effect.Effect<CheckpointResult, DbError> =>
+      Effect.suspend(() => {
+        if (state.lifecycle.closed) return closed("checkpoint")
+        const o = readOptions("checkpoint", options, ["link", "onProgress"] as const)
+        if (o instanceof InvalidArgument) return Effect.fail(o)
+        if (o.link !== undefined && typeof o.link !== "boolean") {
+          return Effect.fail(new InvalidArgument({ method: "checkpoint", description: "options.link must be a boolean" }))
+        }
+        if (o.onProgress !== undefined && typeof o.onProgress !== "function") {
+          return Effect.fail(new InvalidArgument({ method: "checkpoint", description: "options.onProgress must be a function" }))
+        }
+        const onProgress = o.onProgress as CheckpointOptions["onProgress"]
+        return checkpointTo({ fs: fileSystem, path, directory: config.directory, versions, flush }, target, { link: o.link !== false, onProgress })
+      })
+
     return {
       get,
       getMany,
@@ -398,6 +449,8 @@ const makeService: Effect.Effect<
       snapshot,
       flush,
       compactRange,
+      approximateSize,
+      checkpoint,
       stats
     } satisfies DbService
   })

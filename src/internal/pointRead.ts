@@ -12,9 +12,8 @@
  *
  * `tableReads` counts the tables a read searched: those neither range, filter nor index ruled out.
  */
-import type { PlatformError } from "@effect/platform/Error"
-import { Effect, Option } from "effect"
-import { type Corruption, type DbError, NotSupported } from "../errors.js"
+import { Effect, Exit, Option } from "effect"
+import { type DbError, NotSupported } from "../errors.js"
 import { VersionSet } from "./version/versionSet.js"
 import { Memtables } from "./memtable/memtables.js"
 import { TableStore } from "./table/tableStore.js"
@@ -25,6 +24,7 @@ import { isTableError, type TableError } from "./table/tableFile.js"
 import { type Found, TOMBSTONE, type TableReader } from "./table/tableReader.js"
 import type { FileMeta } from "./version/fileMeta.js"
 import type { Version } from "./version/version.js"
+import { DbMetricsTag } from "./metrics/dbMetrics.js"
 
 type Answer = Option.Option<Uint8Array>
 
@@ -71,6 +71,7 @@ export const makePointRead = Effect.gen(function* () {
   const versions = yield* VersionSet
   const store = yield* TableStore
   const counters = store.counters
+  const latency = (yield* DbMetricsTag).get
 
   /*
    * Where `search` stopped when it answers WAIT, read by its caller in the same synchronous step:
@@ -88,9 +89,14 @@ export const makePointRead = Effect.gen(function* () {
    */
   const ask = (reader: TableReader, key: string, seq: number): Answer | undefined | TableError | Effect.Effect<Found, TableError> => {
     const searched = counters.blockSearches
+    const checks = counters.bloomChecks
+    const negatives = counters.bloomNegatives
     const found = reader.get(key, seq)
+    // The table's bloom filter let the key through: a false positive if the table has no version of it.
+    const passed = counters.bloomChecks !== checks && counters.bloomNegatives === negatives
     if (found === undefined) {
       state.counters.tableReads += counters.blockSearches - searched
+      if (passed) state.counters.bloomFalsePositives++
       return undefined
     }
     if (found instanceof Uint8Array) {
@@ -103,6 +109,11 @@ export const makePointRead = Effect.gen(function* () {
     }
     if (isTableError(found)) return found
     state.counters.tableReads++
+    return passed ? Effect.map(found, countFalsePositive) : found
+  }
+
+  const countFalsePositive = (found: Found): Found => {
+    if (found === undefined) state.counters.bloomFalsePositives++
     return found
   }
 
@@ -187,7 +198,7 @@ export const makePointRead = Effect.gen(function* () {
   }
 
   /** `read` but for its count. */
-  const find = (key: string, snapshot: number | undefined): Effect.Effect<Answer, Corruption | PlatformError> => {
+  const find = (key: string, snapshot: number | undefined): Effect.Effect<Answer, TableError> => {
     const seq = snapshot ?? state.sequences.visible
     const entry = memtables.get(key, seq)
     if (entry !== undefined) return entry.kind === KIND_PUT ? Effect.succeed(copyOut(entry.value)) : SUCCEED_ABSENT
@@ -219,9 +230,17 @@ export const makePointRead = Effect.gen(function* () {
    * The value of `key` visible at `snapshot` (a pinned sequence), or at the latest visible
    * sequence when undefined. Synchronous until the first table that must wait for I/O.
    */
-  const read = (key: string, snapshot: number | undefined): Effect.Effect<Answer, Corruption | PlatformError> => {
+  const read = (key: string, snapshot: number | undefined): Effect.Effect<Answer, TableError> => {
     state.counters.gets++
-    return find(key, snapshot)
+    const start = latency.start()
+    if (start < 0) return find(key, snapshot)
+    const answer = find(key, snapshot)
+    // Answered synchronously (an Exit): timed now; else when its I/O completes.
+    if (Exit.isExit(answer)) {
+      latency.record(start)
+      return answer
+    }
+    return Effect.ensuring(answer, Effect.sync(() => latency.record(start)))
   }
 
   /**
@@ -230,6 +249,14 @@ export const makePointRead = Effect.gen(function* () {
    */
   const readSync = (key: string, snapshot: number | undefined): Answer | DbError => {
     state.counters.gets++
+    const start = latency.start()
+    const answer = findSync(key, snapshot)
+    latency.record(start)
+    return answer
+  }
+
+  /** `readSync` but for its count and its time. */
+  const findSync = (key: string, snapshot: number | undefined): Answer | DbError => {
     const seq = snapshot ?? state.sequences.visible
     const entry = memtables.get(key, seq)
     if (entry !== undefined) return entry.kind === KIND_PUT ? copyOut(entry.value) : ABSENT

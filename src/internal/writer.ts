@@ -31,6 +31,7 @@ import { realSleep } from "./realSleep.js"
 import { stallDecision, stallThresholds } from "./compaction/writeStall.js"
 import { KIND_DELETE } from "./key/internalKey.js"
 import { encodeBatch, type EncodedBatch, type ResolvedOp, setSequence } from "./wal/batchCodec.js"
+import type { Latency } from "./metrics/dbMetrics.js"
 
 const EMPTY = new Uint8Array(0)
 
@@ -44,7 +45,8 @@ interface Pending {
 }
 
 export interface Writer {
-  readonly write: (ops: ReadonlyArray<ResolvedOp>, sync: boolean) => Effect.Effect<void, DbError>
+  /** Commits `ops` as one batch; `latency` (sampled) times the write, group commit and stalls included. */
+  readonly write: (ops: ReadonlyArray<ResolvedOp>, sync: boolean, latency?: Latency) => Effect.Effect<void, DbError>
   /** Rotates the memtable if it holds anything (for `flush`). */
   readonly rotate: Effect.Effect<boolean, DbError>
   /** Deletes the keys no write touched since `written` began recording (for `deleteRange`). */
@@ -120,6 +122,7 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
   /** Waits until the memtable has room, as the write-stall rule says. */
   const makeRoom: Effect.Effect<void, DbError> = Effect.suspend(() => {
     let slowed = false
+    let stopped = false
     const step: Effect.Effect<void, DbError> = Effect.suspend(() => {
       if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
       // Read with the decision: background progress after it ends a "wait" (see Lifecycle).
@@ -132,6 +135,10 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
           state.counters.slowdowns++
           return timedStall(realSleep(1)).pipe(Effect.zipRight(step))
         case "wait":
+          if (!stopped) {
+            stopped = true
+            state.counters.writeStops++
+          }
           state.work.raise()
           return timedStall(state.lifecycle.awaitChangeSince(seen)).pipe(Effect.zipRight(step))
         case "rotate":
@@ -210,7 +217,14 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
 
   const apply = (batch: EncodedBatch, first: number) => {
     const { keys, kinds, values } = batch
-    for (let i = 0; i < keys.length; i++) memtables.add(keys[i]!, first + i, kinds[i]!, values[i]!)
+    let deletes = 0
+    for (let i = 0; i < keys.length; i++) {
+      const kind = kinds[i]!
+      if (kind === KIND_DELETE) deletes++
+      memtables.add(keys[i]!, first + i, kind, values[i]!)
+    }
+    state.counters.puts += keys.length - deletes
+    state.counters.deletes += deletes
     if (watchers.size > 0) for (const w of watchers) for (const k of keys) w.add(k)
     state.counters.userBytesWritten += batch.userBytes
   }
@@ -246,32 +260,41 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
    * Waits (a stall, a queued write's turn) stay interruptible; an interrupted queued write may
    * still be committed by the leader, as any write in flight may.
    */
-  const write = (ops: ReadonlyArray<ResolvedOp>, sync: boolean): Effect.Effect<void, DbError> =>
+  const write = (ops: ReadonlyArray<ResolvedOp>, sync: boolean, latency?: Latency): Effect.Effect<void, DbError> =>
     Effect.uninterruptibleMask((restore) => Effect.suspend(() => {
       if (state.lifecycle.closed) return Effect.fail(new DbClosed({ method: "write" }))
       if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
+      // -1 unless this write is one the sampled latency times.
+      const start = latency === undefined ? -1 : latency.start()
       const batch = encodeBatch(ops)
       if (writing) {
         const done = Deferred.unsafeMake<void, DbError>(FiberId.none)
         queue.push({ batch, sync, done })
-        return restore(Deferred.await(done))
+        return timed(restore(Deferred.await(done)), latency, start)
       }
       if (!sync && decide(false) === "proceed") {
         // Room in the memtable and no sync: commit now; only a log that must wait takes the role.
         oneBatch[0] = batch
         const r = commit(oneBatch, false)
         oneBatch.length = 0
-        if (r === undefined) return Effect.void
+        if (r === undefined) {
+          if (start >= 0) latency!.record(start)
+          return Effect.void
+        }
         if (!Effect.isEffect(r)) return Effect.fail(r)
         writing = true
-        return Effect.matchCauseEffect(r, {
+        return Effect.matchCauseEffect(timed(r, latency, start), {
           onFailure: (cause) => Effect.zipRight(drainQueue, Effect.failCause(cause)),
           onSuccess: () => drainQueue
         })
       }
       writing = true
-      return commitGroup([batch], sync, restore).pipe(Effect.ensuring(drainQueue))
+      return timed(commitGroup([batch], sync, restore), latency, start).pipe(Effect.ensuring(drainQueue))
     }))
+
+  /** `effect`, recording its time when `start` says the write is timed (the queue it serves after is not counted). */
+  const timed = <A, E>(effect: Effect.Effect<A, E>, latency: Latency | undefined, start: number): Effect.Effect<A, E> =>
+    start < 0 ? effect : Effect.ensuring(effect, Effect.sync(() => latency!.record(start)))
 
   function finishIdle(): void {
     writing = false

@@ -23,6 +23,7 @@ import { nextManualTask, startManualCompaction } from "./manualRange.js"
 import { pickCompaction } from "./pick.js"
 import { type CompactionTask, resultEdit } from "./task.js"
 import { Recovered } from "../recovery.js"
+import { DbMetricsTag } from "../metrics/dbMetrics.js"
 
 export interface Compactor {
   /** Flushes the oldest immutable memtable; false when there is none. */
@@ -40,7 +41,7 @@ export const Compactor = Context.GenericTag<Compactor>("stratadb/Compactor")
 export const make: Effect.Effect<
   Compactor,
   never,
-  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | BackgroundExecutor | FileSystem | Recovered | Scope.Scope
+  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | BackgroundExecutor | FileSystem | Recovered | DbMetricsTag | Scope.Scope
 > = Effect.gen(function* () {
   // Built on the recovered state only.
   yield* Recovered
@@ -51,6 +52,7 @@ export const make: Effect.Effect<
   const store = yield* TableStore
   const executor = yield* BackgroundExecutor
   const fs = yield* FileSystem
+  const metrics = yield* DbMetricsTag
 
   const flushLock = yield* Effect.makeSemaphore(1)
   const compactionLock = yield* Effect.makeSemaphore(1)
@@ -58,6 +60,7 @@ export const make: Effect.Effect<
   /** Flushes `oldest`, the first immutable memtable, into an L0 table, installs it, drops its log. */
   const flushMemtable = (oldest: Memtable): Effect.Effect<void, DbError> =>
     Effect.gen(function* () {
+      const start = metrics.flush.start()
       const meta = yield* executor.flush(oldest, versions.newFileNumber, state.sequences.pinnedSequences())
       // The log after `oldest`'s, read now: the writer may have rotated while the table was written
       // (only this flusher drops immutables, so `oldest` is still the first).
@@ -70,6 +73,7 @@ export const make: Effect.Effect<
       })
       memtables.dropOldestImmutable(oldest)
       state.counters.flushes++
+      metrics.flush.record(start)
       state.counters.flushBytesWritten += meta?.size ?? 0
       addAtLevel(state.counters.levelBytesWritten, 0, meta?.size ?? 0)
       yield* Effect.annotateCurrentSpan({ tableBytes: meta?.size ?? 0 })
@@ -97,6 +101,7 @@ export const make: Effect.Effect<
     Effect.gen(function* () {
       // After a background error no more work is done: its state on disk is not known.
       if (state.lifecycle.backgroundError !== undefined) return yield* Effect.fail(state.lifecycle.backgroundError)
+      const start = metrics.compaction.start()
       if (task.trivialMove) {
         yield* versions.logAndApply(resultEdit(task, []))
       } else {
@@ -110,6 +115,7 @@ export const make: Effect.Effect<
         addAtLevel(state.counters.levelBytesRead, task.outputLevel, levelBytes(task.nextInputs))
       }
       state.counters.compactions++
+      metrics.compaction.record(start)
       yield* deleteObsoleteFiles
       state.lifecycle.notifyChange()
     }).pipe(
@@ -230,5 +236,5 @@ const describeDefect = (defect: unknown): string => {
 export const layer: Layer.Layer<
   Compactor,
   never,
-  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | BackgroundExecutor | FileSystem | Recovered
+  DbConfig | DbStateTag | VersionSet | Memtables | TableStore | BackgroundExecutor | FileSystem | Recovered | DbMetricsTag
 > = Layer.scoped(Compactor, make)

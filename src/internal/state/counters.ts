@@ -29,6 +29,13 @@ export class Counters {
   /** Time writers waited, and writes slowed down (writer). */
   stallMicros = 0
   slowdowns = 0
+  /** Writes (or commit groups) that waited for a flush or a compaction (writer). */
+  writeStops = 0
+  /** Puts and deletes applied, alone or in batches (writer). */
+  puts = 0
+  deletes = 0
+  /** Tables a bloom filter let through that held no visible version of the key (point read). */
+  bloomFalsePositives = 0
   /** Point reads, and the tables they searched (point read). */
   gets = 0
   tableReads = 0
