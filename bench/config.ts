@@ -20,6 +20,8 @@ export interface BenchConfig {
   readonly engines: ReadonlyArray<string>
   readonly workloads: ReadonlyArray<WorkloadName>
   readonly outDir: string
+  /** Where each workload's database is copied, closed, before its temporary directory goes (`--keep`). */
+  readonly keepDir?: string | undefined
   /** Time budget of one db_bench phase (a phase stops there and reports what it did). */
   readonly phaseSeconds: number
   /** The keylite window. */
@@ -46,6 +48,8 @@ Runs the benchmark on temporary directories and compares stratadb with LevelDB, 
   --workloads LIST     comma-separated, from: ${workloadNames.join(", ")}
                        (default ${defaultWorkloads.join(",")}; scale is long, so only when named)
   --out DIR            where the JSON and SVG go (default bench-results)
+  --keep DIR           copy each workload's database, once closed, into DIR/<engine>-<workload>
+                       (to inspect it, e.g. stratadb stats / verify)
   --phase-seconds S    time budget of one db_bench phase (default 20; --quick 1.5)
   --window S           keylite window (default 10; --quick 1.5)
   --load N             entries loaded before the keylite-loaded window (default 2000000; --quick 50000)
@@ -73,7 +77,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<BenchConfi
     const eq = arg.indexOf("=")
     const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2)
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i]
-    if (!["n", "engines", "workloads", "out", "phase-seconds", "window", "load", "scale-n", "seed"].includes(name)) {
+    if (!["n", "engines", "workloads", "out", "keep", "phase-seconds", "window", "load", "scale-n", "seed"].includes(name)) {
       return bad(`unknown option --${name}`)
     }
     if (value === undefined) return bad(`--${name} needs a value`)
@@ -114,6 +118,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<BenchConfi
     engines,
     workloads: workloads as Array<WorkloadName>,
     outDir: values.get("out") ?? "bench-results",
+    keepDir: values.get("keep"),
     phaseSeconds: phaseSeconds as number,
     windowSeconds: windowSeconds as number,
     load: load as number,

@@ -15,11 +15,18 @@ import { dbBench } from "./workloads/dbbench.js"
 import { keylite } from "./workloads/keylite.js"
 import { scale } from "./workloads/scale.js"
 
-/** A directory for one workload, removed (with everything in it) when the scope closes. */
-const workloadDirectory = (baseDirectory: string, label: string) =>
+/**
+ * A directory for one workload, removed (with everything in it) when the scope closes; copied
+ * first into `keepDir/label` when `keepDir` is given (the workload has closed its database).
+ */
+const workloadDirectory = (baseDirectory: string, label: string, keepDir: string | undefined) =>
   Effect.acquireRelease(
     Effect.sync(() => fs.mkdtempSync(path.join(baseDirectory, `${label}-`))),
-    (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+    (dir) =>
+      Effect.sync(() => {
+        if (keepDir !== undefined) fs.cpSync(dir, path.join(keepDir, label), { recursive: true })
+        fs.rmSync(dir, { recursive: true, force: true })
+      })
   )
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error))
@@ -48,7 +55,7 @@ export const runEngine = (
         if (workload === "keylite" || workload === "keylite-loaded") {
           const result = yield* Effect.scoped(
             Effect.gen(function* () {
-              const directory = yield* workloadDirectory(baseDirectory, `${engineName}-${workload}`)
+              const directory = yield* workloadDirectory(baseDirectory, `${engineName}-${workload}`, config.keepDir)
               return yield* keylite(loaded, ctx, {
                 directory,
                 windowSeconds: config.windowSeconds,
@@ -62,14 +69,14 @@ export const runEngine = (
         } else if (workload === "scale") {
           scaleResult = yield* Effect.scoped(
             Effect.gen(function* () {
-              const directory = yield* workloadDirectory(baseDirectory, `${engineName}-scale`)
+              const directory = yield* workloadDirectory(baseDirectory, `${engineName}-scale`, config.keepDir)
               return yield* scale(loaded, ctx, { directory, n: config.scaleN, reads: config.scaleReads, seed: config.seed })
             })
           )
         } else {
           dbbenchResult = yield* Effect.scoped(
             Effect.gen(function* () {
-              const directory = yield* workloadDirectory(baseDirectory, `${engineName}-dbbench`)
+              const directory = yield* workloadDirectory(baseDirectory, `${engineName}-dbbench`, config.keepDir)
               return yield* dbBench(loaded, ctx, {
                 n: config.n,
                 seed: config.seed,

@@ -192,6 +192,9 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     const given = options as unknown as Record<string, unknown>
     const engine: Record<string, unknown> = {}
     for (const name of ENGINE_OPTION_NAMES) if (given[name] !== undefined) engine[name] = given[name]
+    // classic-level's `compression` is a boolean (Snappy or not): false is "none", true the default.
+    if (engine.compression === false) engine.compression = "none"
+    else if (engine.compression === true) delete engine.compression
     const dbOptions = {
       ...engine,
       directory: this.#location,

@@ -12,6 +12,31 @@ import { WriteBatch } from "../../src/WriteBatch.js"
 import type { DbOptions } from "../../src/Options.js"
 import { withDb } from "../support.js"
 import { InvalidArgument } from "../../src/errors.js"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const repository = fileURLToPath(new URL("../..", import.meta.url))
+
+/** Runs test/fixtures/openAndLeave.ts; its exit code and output, or "timeout" after `ms`. */
+const openAndLeave = (directory: string, ms: number) =>
+  new Promise<{ code: number | null; output: string } | "timeout">((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/openAndLeave.ts", directory], { cwd: repository })
+    let output = ""
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()))
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()))
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      resolve("timeout")
+    }, ms)
+    child.on("error", reject)
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resolve({ code, output })
+    })
+  })
 
 const key = (i: number) => `key-${String(i).padStart(6, "0")}`
 const value = (i: number) => `value-${i}`.padEnd(50, "v")
@@ -178,4 +203,17 @@ describe("metrics", () => {
       assert.include(error.description, "latencySampling: expected an integer >= 1, got 0")
       assert.include(error.description, "interval:")
     }))
+
+  it("a program that ends with a database still open exits: the publisher's timer does not hold it", async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "stratadb-leave-"))
+    try {
+      const result = await openAndLeave(directory, 30_000)
+      assert.notStrictEqual(result, "timeout", "the process still ran 30 s after its work was done")
+      if (result === "timeout") return
+      assert.include(result.output, "opened")
+      assert.strictEqual(result.code, 0, result.output)
+    } finally {
+      fs.rmSync(directory, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

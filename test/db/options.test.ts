@@ -32,6 +32,8 @@ describe("options", () => {
           maxOpenTables: 1000,
           maxKeySize: 64 * 1024,
           maxValueSize: 64 * 1024 * 1024,
+          compression: "lz4",
+          compressionPerLevel: [],
           compaction: "leveled",
           level0CompactionTrigger: 4,
           level0SlowdownTrigger: 8,

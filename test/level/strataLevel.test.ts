@@ -10,13 +10,19 @@ import { NodeContext } from "@effect/platform-node"
 import { FileSystem } from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
+import * as path from "node:path"
 import { join } from "node:path"
 import { StrataLevel as Exported } from "stratadb/level"
 import { afterAll, describe, expect, it } from "vitest"
 import { StrataLevel, type StrataLevelFileSystem, type StrataLevelOptions } from "../../src/Level.js"
 import * as MemoryFileSystem from "../../src/MemoryFileSystem.js"
+import { Corruption } from "../../src/errors.js"
+import { decodeFooter } from "../../src/internal/table/footer.js"
+import { decodeProperties } from "../../src/internal/table/properties.js"
+import { FOOTER_SIZE } from "../../src/internal/table/tableFormat.js"
 
 const root = mkdtempSync(join(tmpdir(), "stratadb-level-test-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -268,10 +274,30 @@ describe("StrataLevel", () => {
     })
 
     it("options that are not the engine's are ignored (as classic-level ignores others')", async () => {
-      await withDb({ compression: true, cacheSize: 10 } as never, async (db) => {
+      await withDb({ cacheSize: 10, blockRestartInterval: 16, paranoidChecks: true } as never, async (db) => {
         await db.put("a", "b")
         expect(await db.get("a")).toBe("b")
       })
+    })
+
+    it("classic-level's boolean compression: true is the default (lz4), false stores blocks raw; the engine's names pass through", async () => {
+      for (const [compression, expected] of [[true, 4], [false, 0], ["zlib", 2], [undefined, 4]] as const) {
+        const location = freshDirectory()
+        await withDb({ location, compression } as never, async (db) => {
+          for (let i = 0; i < 200; i++) await db.put(`key${String(i).padStart(4, "0")}`, "a value that compresses well ".repeat(4))
+          await Effect.runPromise(db.service.flush)
+        })
+        const tables = fs.readdirSync(location).filter((f) => f.endsWith(".sst"))
+        expect(tables.length).toBeGreaterThan(0)
+        for (const table of tables) {
+          const bytes = fs.readFileSync(path.join(location, table))
+          const footer = decodeFooter(bytes.subarray(bytes.length - FOOTER_SIZE), table, bytes.length)
+          if (footer instanceof Corruption) throw footer
+          const properties = decodeProperties(bytes.subarray(footer.properties.offset, footer.properties.offset + footer.properties.size), table, 0)
+          if (properties instanceof Corruption) throw properties
+          expect([compression, properties.compressionType]).toEqual([compression, expected])
+        }
+      }
     })
 
     it("LEVEL_INVALID_KEY and LEVEL_INVALID_VALUE", async () => {

@@ -64,6 +64,9 @@ const options = (directory: string, maxOpenTables: number, writeBufferSize = 4 *
   writeBufferSize,
   blockSize: 256,
   targetFileSize: 2 * 1024,
+  // L0 tables compressed, the levels below raw: the sweep reads both kinds, and the raw outputs
+  // keep the many small tables below L0 the bounds need.
+  compressionPerLevel: ["lz4", "none"],
   maxBytesForLevelBase: 16 * 1024,
   maxOpenTables,
   // Room for the memtables that pile up behind a held flush (a write that waits for room while

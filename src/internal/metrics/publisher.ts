@@ -8,7 +8,7 @@ import { Effect, type Scope } from "effect"
 import type { DbStats } from "../../Stats.js"
 import type { Counters } from "../state/counters.js"
 import type { DbMetrics } from "./dbMetrics.js"
-import { realSleep } from "../realSleep.js"
+import { realSleepUnref } from "../realSleep.js"
 
 const NO_TAGS: ReadonlyArray<never> = []
 
@@ -78,6 +78,7 @@ export const startPublishing = (
     // Registered before the fiber is forked, so it runs after the fiber is interrupted.
     yield* Effect.addFinalizer(() => round(true))
     // On the real timer, not Effect's Clock: a test clock moved by a century (a time-to-live test)
-    // would otherwise run a round for every interval in it.
-    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(realSleep(metrics.intervalMillis), round(false))))
+    // would otherwise run a round for every interval in it. Unref'd: a program that ends with a
+    // database still open exits as it did before metrics.
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(realSleepUnref(metrics.intervalMillis), round(false))))
   })
