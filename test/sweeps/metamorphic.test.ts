@@ -611,8 +611,8 @@ export const configs: ReadonlyArray<Config> = [
   { name: "defaults", options: {}, sync: false },
   { name: "tiny-leveled", options: { ...tiny, blockSize: 256, level0CompactionTrigger: 2 }, sync: false },
   { name: "tiered", options: { compaction: "tiered", tieredMinMergeWidth: 2, writeBufferSize: 8192, blockSize: 512 }, sync: false },
-  { name: "no-bloom", options: { bloomBitsPerKey: 0, writeBufferSize: 16384, blockSize: 1024 }, sync: false },
-  { name: "no-cache-one-table", options: { ...tiny, blockCacheSize: 0, maxOpenTables: 1, blockSize: 256 }, sync: false },
+  { name: "no-bloom-zlib", options: { bloomBitsPerKey: 0, writeBufferSize: 16384, blockSize: 1024, compression: "zlib" }, sync: false },
+  { name: "no-cache-one-table-raw", options: { ...tiny, blockCacheSize: 0, maxOpenTables: 1, blockSize: 256, compression: "none" }, sync: false },
   { name: "sync-1MiB", options: { writeBufferSize: 1024 * 1024, blockSize: 4096 }, sync: true },
   {
     name: "l0-trigger-1",
@@ -622,7 +622,7 @@ export const configs: ReadonlyArray<Config> = [
   { name: "no-background", options: { writeBufferSize: 4096, blockSize: 256, backgroundCompaction: false }, sync: false },
   {
     name: "restart-1-three-levels",
-    options: { ...tiny, blockSize: 2048, blockRestartInterval: 1, maxImmutableMemtables: 1, level0CompactionTrigger: 2, numLevels: 3 },
+    options: { ...tiny, blockSize: 2048, blockRestartInterval: 1, maxImmutableMemtables: 1, level0CompactionTrigger: 2, numLevels: 3, compressionPerLevel: ["none", "zlib", "lz4"] },
     sync: false
   },
   {
