@@ -14,11 +14,13 @@ conformanceSuite(
   "worker"
 )
 
+// Its bulk test reads 100,000 keys: the worker suite above reads 200,000 on the same file system.
 conformanceSuite(
   "Node file system (background work inline)",
   Layer.merge(NodeSyncFileSystem.layer, BackgroundWork.inline),
   Effect.flatMap(FileSystem, (fs) => fs.makeTempDirectoryScoped({ prefix: "stratadb-test-" })),
-  "inline"
+  "inline",
+  100_000
 )
 
 // @effect/platform-node's own file system: no positional reads, so tables read through the

@@ -35,6 +35,8 @@ describe("a database written before compression", () => {
   it("the fixture holds raw tables only, with the properties of the time", () => {
     const names = tables(FIXTURE)
     assert.isAtLeast(names.length, 4)
+    // And a WAL for the open to replay (a checkout must hold it: .gitignore ignores *.log).
+    assert.isTrue(nodeFs.readdirSync(FIXTURE).some((f) => f.endsWith(".log")), "the fixture's WAL is there")
     for (const name of names) {
       const p = propertiesOf(nodeFs.readFileSync(path.join(FIXTURE, name)), name)
       // Absent fields read as their defaults.
