@@ -18,6 +18,7 @@ import type { TableStore } from "./table/tableStore.js"
 import type { FileMeta } from "./version/fileMeta.js"
 import type { Version } from "./version/version.js"
 import type { VersionSet } from "./version/versionSet.js"
+import { lowerBound } from "./lowerBound.js"
 
 /** A key range [start, end) of latin1 user keys; a missing bound is open. */
 export interface KeyRange {
@@ -64,18 +65,6 @@ export const tableBytesInRange = (store: TableStore, version: Version, range: Ke
     }
     return total
   })
-
-/** The first index in sorted `keys` whose key is >= `key`. */
-const lowerBound = (keys: ReadonlyArray<string>, key: string): number => {
-  let lo = 0
-  let hi = keys.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (keys[mid]! < key) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
 
 /** Key and value bytes of every version in the memtable whose key is in the range. */
 const memtableBytesInRange = (table: Memtable, range: KeyRange): number => {
