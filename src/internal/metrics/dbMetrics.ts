@@ -11,17 +11,23 @@ import type { Metric } from "effect"
 
 const NO_TAGS: ReadonlyArray<never> = []
 
-/** A latency histogram in microseconds, sampled. */
+/**
+ * A histogram of times, one call in `every` timed (1: each one), recorded in microseconds (point
+ * operations) or milliseconds (flushes and compactions).
+ */
 export class Latency {
   private countdown: number
+  private readonly scale: number
   constructor(
     private readonly histogram: Metric.Metric.Histogram<number> | undefined,
-    private readonly every: number
+    private readonly every: number,
+    unit: "micros" | "millis" = "micros"
   ) {
     this.countdown = histogram === undefined ? Infinity : every
+    this.scale = unit === "micros" ? 1000 : 1
   }
 
-  /** `performance.now()` when this operation is to be timed, else -1. */
+  /** `performance.now()` when this call is to be timed, else -1. */
   start(): number {
     if (--this.countdown !== 0) return -1
     this.countdown = this.every
@@ -30,20 +36,7 @@ export class Latency {
 
   /** Records the time since `start` (nothing when `start` is -1). */
   record(start: number): void {
-    if (start >= 0) this.histogram!.unsafeUpdate((performance.now() - start) * 1000, NO_TAGS)
-  }
-}
-
-/** A duration histogram in milliseconds, every call timed (flushes, compactions). */
-export class Timer {
-  constructor(private readonly histogram: Metric.Metric.Histogram<number> | undefined) {}
-
-  start(): number {
-    return this.histogram === undefined ? -1 : performance.now()
-  }
-
-  record(start: number): void {
-    if (start >= 0) this.histogram!.unsafeUpdate(performance.now() - start, NO_TAGS)
+    if (start >= 0) this.histogram!.unsafeUpdate((performance.now() - start) * this.scale, NO_TAGS)
   }
 }
 
@@ -56,8 +49,9 @@ export interface DbMetrics {
   readonly put: Latency
   readonly delete: Latency
   readonly write: Latency
-  readonly flush: Timer
-  readonly compaction: Timer
+  /** Each flush and each compaction, in milliseconds. */
+  readonly flush: Latency
+  readonly compaction: Latency
 }
 
 export class DbMetricsTag extends Context.Tag("stratadb/DbMetrics")<DbMetricsTag, DbMetrics>() {}
@@ -86,7 +80,7 @@ export const make = (directory: string): Effect.Effect<DbMetrics, InvalidArgumen
       put: new Latency(series?.putLatency, sampling),
       delete: new Latency(series?.deleteLatency, sampling),
       write: new Latency(series?.writeLatency, sampling),
-      flush: new Timer(series?.flushDuration),
-      compaction: new Timer(series?.compactionDuration)
+      flush: new Latency(series?.flushDuration, 1, "millis"),
+      compaction: new Latency(series?.compactionDuration, 1, "millis")
     }
   })

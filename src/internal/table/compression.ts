@@ -81,14 +81,7 @@ export const unavailable = (compression: Compression): string | undefined =>
     ? `compression "snappy" needs the optional package "snappy" (npm install snappy), which is not installed here`
     : undefined
 
-/** Which codec produced `payload` and how, for messages. */
-const TYPE_NAMES: Record<number, Compression> = {
-  [BLOCK_TYPE_UNCOMPRESSED]: "none",
-  [BLOCK_TYPE_SNAPPY]: "snappy",
-  [BLOCK_TYPE_ZLIB]: "zlib",
-  [BLOCK_TYPE_LZ4]: "lz4"
-}
-
+/** The block type of each compression. */
 export const TYPE_OF: Record<Compression, number> = {
   none: BLOCK_TYPE_UNCOMPRESSED,
   snappy: BLOCK_TYPE_SNAPPY,
@@ -96,8 +89,10 @@ export const TYPE_OF: Record<Compression, number> = {
   lz4: BLOCK_TYPE_LZ4
 }
 
-/** The compression named by block type `type`, or undefined for a type no version writes. */
-export const compressionOfType = (type: number): Compression | undefined => TYPE_NAMES[type]
+/** The compression of each block type (`TYPE_OF` inverted); absent for a type no version writes. */
+const TYPE_NAMES: Partial<Record<number, Compression>> = Object.fromEntries(
+  Object.entries(TYPE_OF).map(([compression, type]) => [type, compression as Compression])
+)
 
 /**
  * The most stored bytes a compressed block of `n` raw bytes may take: less than `n - n/8`
@@ -108,7 +103,7 @@ const keepLimit = (n: number): number => n - Math.floor(n / 8) - 1
 /** Seals `stored` (the contents, `storedLength` of them already written at 0) with `type`'s trailer. */
 type Trailer = (out: Buffer, storedLength: number, type: number) => Buffer
 
-/** Reused by the plain-JS LZ4 compressor (one table is built at a time per thread). */
+/** Where the plain-JS LZ4 compressor writes (one table is built at a time per thread). */
 let lz4Scratch = Buffer.allocUnsafe(0)
 
 /**
@@ -127,13 +122,11 @@ export const compressBlock = (contents: Uint8Array, compression: Compression, tr
     case "lz4": {
       const lz4 = native<NativeLz4>(NATIVE_PACKAGE.lz4)
       if (lz4 !== undefined) return sealCopy(lz4.compressSync(contents), limit, type, trailer, false)
-      if (lz4Scratch.length < limit + BLOCK_TRAILER_SIZE) lz4Scratch = Buffer.allocUnsafe(Math.max(limit + BLOCK_TRAILER_SIZE, 2 * lz4Scratch.length))
-      const payload = lz4Block.compress(contents, lz4Scratch.subarray(COMPRESSED_LENGTH_SIZE, limit))
-      if (payload < 0) return undefined
-      lz4Scratch.writeUInt32LE(n, 0)
-      const out = Buffer.allocUnsafe(COMPRESSED_LENGTH_SIZE + payload + BLOCK_TRAILER_SIZE)
-      lz4Scratch.copy(out, 0, 0, COMPRESSED_LENGTH_SIZE + payload)
-      return trailer(out, COMPRESSED_LENGTH_SIZE + payload, type)
+      // The payload may take what the length prefix leaves of the limit; past it, the codec stops.
+      const room = limit - COMPRESSED_LENGTH_SIZE
+      if (lz4Scratch.length < room) lz4Scratch = Buffer.allocUnsafe(Math.max(room, 2 * lz4Scratch.length))
+      const payload = lz4Block.compress(contents, lz4Scratch.subarray(0, room))
+      return payload < 0 ? undefined : sealCopy(lz4Scratch.subarray(0, payload), limit, type, trailer, true, n)
     }
     case "zlib":
       return sealCopy(zlib.deflateRawSync(contents, { level: 1 }), limit, type, trailer, true, n)

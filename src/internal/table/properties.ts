@@ -87,11 +87,7 @@ export const decodeProperties = (contents: Uint8Array, file: string, offset: num
   const bloomBitsPerKey = c.varint()
   if (bloomBitsPerKey < 0) return fail("missing or invalid bloomBitsPerKey")
   // Fields added later: absent in tables written before them.
-  const optional = (fallback: number): number => {
-    if (c.pos >= contents.byteLength) return fallback
-    const v = c.varint()
-    return v < 0 ? -1 : v
-  }
+  const optional = (fallback: number): number => (c.pos >= contents.byteLength ? fallback : c.varint())
   const rawDataSize = optional(numbers.dataSize!)
   if (rawDataSize < 0) return fail("invalid rawDataSize")
   const compressionType = optional(0)

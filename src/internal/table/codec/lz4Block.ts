@@ -46,6 +46,23 @@ const copy = (dst: Uint8Array, op: number, src: Uint8Array, from: number, n: num
   else dst.set(src.subarray(from, from + n), op)
 }
 
+/** The most bytes a token with `n` literals takes: the token, the length's bytes, the literals. */
+const literalsBound = (n: number): number => 2 + ((n / 255) | 0) + n
+
+/**
+ * Writes at `op` a token with `n` literals from `src[from]` (its match nibble 0, for the caller to
+ * set), then the literals; the new `op`.
+ */
+const putLiterals = (dst: Uint8Array, op: number, src: Uint8Array, from: number, n: number): number => {
+  const token = op++
+  if (n >= 15) {
+    dst[token] = 15 << 4
+    op = putLength(dst, op, n - 15)
+  } else dst[token] = n << 4
+  copy(dst, op, src, from, n)
+  return op + n
+}
+
 /**
  * Compresses `src` into `dst` (from 0) and returns the compressed length, or -1 when the output
  * would not fit in `dst` (so a caller that sizes `dst` at the most it would keep stops early).
@@ -85,17 +102,12 @@ export const compress = (src: Uint8Array, dst: Uint8Array): number => {
       end++
       from++
     }
-    // token + literal length + literals + offset + match length, at most
+    // token, literals, offset and match length, at most
     const literals = ip - anchor
     const matchRest = end - ip - MIN_MATCH
-    if (op + 1 + ((literals / 255) | 0) + 1 + literals + 2 + ((matchRest / 255) | 0) + 1 > limit) return -1
-    const token = op++
-    if (literals >= 15) {
-      dst[token] = 15 << 4
-      op = putLength(dst, op, literals - 15)
-    } else dst[token] = literals << 4
-    copy(dst, op, src, anchor, literals)
-    op += literals
+    if (op + literalsBound(literals) + 2 + ((matchRest / 255) | 0) + 1 > limit) return -1
+    const token = op
+    op = putLiterals(dst, op, src, anchor, literals)
     const offset = ip - ref
     dst[op++] = offset & 0xff
     dst[op++] = offset >>> 8
@@ -109,14 +121,8 @@ export const compress = (src: Uint8Array, dst: Uint8Array): number => {
     if (ip - 2 > 0 && ip - 2 < mfLimit) hashTable[hash(read32(src, ip - 2))] = ip - 2 + b
   }
   const literals = n - anchor
-  if (op + 1 + ((literals / 255) | 0) + 1 + literals > limit) return -1
-  const token = op++
-  if (literals >= 15) {
-    dst[token] = 15 << 4
-    op = putLength(dst, op, literals - 15)
-  } else dst[token] = literals << 4
-  copy(dst, op, src, anchor, literals)
-  return op + literals
+  if (op + literalsBound(literals) > limit) return -1
+  return putLiterals(dst, op, src, anchor, literals)
 }
 
 /**
