@@ -31,11 +31,11 @@ import type { Path } from "@effect/platform/Path"
 import { Effect } from "effect"
 import type { CheckpointProgress, CheckpointResult } from "../Db.js"
 import { type DbError, InvalidArgument } from "../errors.js"
-import { makeDirectoryDurably, replaceFileAtomically, syncDirectory, writeFileSynced } from "./fs/fileIo.js"
+import { makeDirectoryDurably, syncDirectory } from "./fs/fileIo.js"
 import { CURRENT_FILE_NAME, CURRENT_TEMP_FILE_NAME, manifestFileName, tableFileName } from "./fs/fileNames.js"
-import { LogWriter } from "./record/logWriter.js"
 import type { FileMeta } from "./version/fileMeta.js"
-import { encodeVersionEdit } from "./version/versionEdit.js"
+import { COMPARATOR_NAME } from "./version/manifestFormat.js"
+import { writeStandaloneManifest } from "./version/standaloneManifest.js"
 import type { VersionSet } from "./version/versionSet.js"
 
 export interface CheckpointDeps {
@@ -133,22 +133,15 @@ export const checkpoint = (
           yield* syncDirectory(dir)
           const manifest = manifestFileName(manifestNumber)
           made.push(manifest)
-          const edit = encodeVersionEdit({
-            comparator: "stratadb.bytewise",
+          made.push(CURRENT_TEMP_FILE_NAME, CURRENT_FILE_NAME)
+          yield* writeStandaloneManifest(dir, (name) => path.join(dir, name), manifest, {
+            comparator: COMPARATOR_NAME,
             logNumber,
             nextFileNumber: manifestNumber + 1,
             lastSequence: Math.max(lastSequence, sequence),
             compactPointers,
             newFiles: tables
           })
-          yield* writeFileSynced(path.join(dir, manifest), [new LogWriter(0).frame(edit)])
-          made.push(CURRENT_TEMP_FILE_NAME, CURRENT_FILE_NAME)
-          yield* replaceFileAtomically(
-            dir,
-            path.join(dir, CURRENT_FILE_NAME),
-            path.join(dir, CURRENT_TEMP_FILE_NAME),
-            new TextEncoder().encode(`${manifest}\n`)
-          )
           return { directory: dir, sequence, tables: tables.length, bytes, linked, copied: tables.length - linked } satisfies CheckpointResult
         }),
       ({ version }) => Effect.sync(() => versions.release(version))

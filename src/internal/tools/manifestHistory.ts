@@ -10,7 +10,7 @@ import { Path } from "@effect/platform/Path"
 import { Effect } from "effect"
 import { CURRENT_FILE_NAME } from "../fs/fileNames.js"
 import type { FileMeta } from "../version/fileMeta.js"
-import { MAX_LEVELS } from "../version/manifestFormat.js"
+import { COMPARATOR_NAME, MAX_LEVELS } from "../version/manifestFormat.js"
 import * as V from "../version/version.js"
 import type { CompactPointer, VersionEdit } from "../version/versionEdit.js"
 import { damage, type Damage, renderDamage } from "./damage.js"
@@ -60,7 +60,7 @@ export const replayManifest = (bytes: Uint8Array, name: string): ManifestHistory
       problems.push(damage(name, r.offset, edit))
       break
     }
-    if (edit.comparator !== undefined && edit.comparator !== "stratadb.bytewise") {
+    if (edit.comparator !== undefined && edit.comparator !== COMPARATOR_NAME) {
       problems.push(damage(name, r.offset, `unknown comparator ${edit.comparator}`))
       break
     }

@@ -35,10 +35,8 @@ import { Effect } from "effect"
 import { type Corruption, type DbLocked, InvalidArgument } from "../../errors.js"
 import { type DbOptions, resolve } from "../../Options.js"
 import { DbConfig } from "../dbConfig.js"
-import { replaceFileAtomically, syncDirectory, writeFileSynced } from "../fs/fileIo.js"
+import { syncDirectory } from "../fs/fileIo.js"
 import {
-  CURRENT_FILE_NAME,
-  CURRENT_TEMP_FILE_NAME,
   LOCK_FILE_NAME,
   logFileName,
   LOST_DIRECTORY_NAME,
@@ -51,13 +49,13 @@ import type { InternalIterator } from "../iter/internalIterator.js"
 import { MergingIterator } from "../iter/mergingIterator.js"
 import { compareInternal, type Kind } from "../key/internalKey.js"
 import { Memtable } from "../memtable/memtable.js"
-import { LogWriter } from "../record/logWriter.js"
 import { toFileMeta } from "../table/properties.js"
 import type { TableError } from "../table/tableFile.js"
 import * as TableStore from "../table/tableStore.js"
 import type { FileMeta } from "../version/fileMeta.js"
 import { rangesOverlap } from "../version/version.js"
-import { encodeVersionEdit } from "../version/versionEdit.js"
+import { COMPARATOR_NAME } from "../version/manifestFormat.js"
+import { writeStandaloneManifest } from "../version/standaloneManifest.js"
 import { BatchFormatError, DecodeError, decodeBatch } from "../wal/batchCodec.js"
 import { damage, type Damage, renderDamage } from "./damage.js"
 import { type Format, formatKey, textOrHex } from "./display.js"
@@ -341,16 +339,14 @@ export const repair = (
       const manifestNumber = newFileNumber()
       const logNumber = newFileNumber()
       const manifestName = manifestFileName(manifestNumber)
-      const edit = {
-        comparator: "stratadb.bytewise",
+      yield* syncDirectory(directory)
+      yield* writeStandaloneManifest(directory, file, manifestName, {
+        comparator: COMPARATOR_NAME,
         logNumber,
         nextFileNumber: next,
         lastSequence,
         newFiles: files
-      }
-      yield* syncDirectory(directory)
-      yield* writeFileSynced(file(manifestName), [new LogWriter(0).frame(encodeVersionEdit(edit))])
-      yield* replaceFileAtomically(directory, file(CURRENT_FILE_NAME), file(CURRENT_TEMP_FILE_NAME), new TextEncoder().encode(`${manifestName}\n`))
+      })
 
       // What the new version does not need: kept in lost/ (or deleted, when merged into new tables).
       const archived: Array<string> = []

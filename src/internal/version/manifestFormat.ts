@@ -16,3 +16,6 @@ export const TAG_NEW_FILE_RAW_SIZE = 8
 
 /** Levels in an edit are below this (the largest `numLevels` the options allow). */
 export const MAX_LEVELS = 20
+
+/** The comparator name every manifest records (tag 1); a manifest naming another is `Corruption`. */
+export const COMPARATOR_NAME = "stratadb.bytewise"

@@ -19,6 +19,7 @@ import { LogWriter } from "../record/logWriter.js"
 import { readLog } from "../record/logReader.js"
 import * as V from "./version.js"
 import { type CompactPointer, decodeVersionEdit, encodeVersionEdit, type VersionEdit } from "./versionEdit.js"
+import { COMPARATOR_NAME } from "./manifestFormat.js"
 import { type CompactionState, initialCompactionState, recordEdit } from "../compaction/pick.js"
 
 export interface VersionSet {
@@ -92,7 +93,7 @@ export const make: Effect.Effect<VersionSet, never, DbConfig | FileSystem | Scop
   }
 
   const snapshotEdit = (): VersionEdit => ({
-    comparator: "stratadb.bytewise",
+    comparator: COMPARATOR_NAME,
     logNumber,
     nextFileNumber,
     lastSequence,
@@ -131,7 +132,7 @@ export const make: Effect.Effect<VersionSet, never, DbConfig | FileSystem | Scop
         try: () => decodeVersionEdit(log.records[r]!),
         catch: (e) => new Corruption({ file: current, offset, description: `bad version edit: ${String(e)}` })
       })
-      if (edit.comparator !== undefined && edit.comparator !== "stratadb.bytewise") {
+      if (edit.comparator !== undefined && edit.comparator !== COMPARATOR_NAME) {
         return yield* new Corruption({ file: current, offset, description: `unknown comparator ${edit.comparator}` })
       }
       yield* Effect.try({
