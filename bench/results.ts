@@ -31,8 +31,17 @@ export interface DbBenchResult {
   /** Opening it again after that close. */
   readonly reopenMs: number
   readonly phases: ReadonlyArray<PhaseResult>
-  /** After the phases, closed: the database fillrandom..readwhilewriting worked on. */
+  /**
+   * After the phases, closed: the database fillrandom..readwhilewriting worked on. Its contents
+   * differ by engine: readwhilewriting's writer puts as many keys as it gets time for.
+   */
   readonly disk: DiskUsage
+  /**
+   * After readreverse, open: every key written twice (fillrandom, overwrite), nothing deleted,
+   * after at least the read phases' time without writes. The same contents for every engine, so
+   * the figure to compare engines' bytes on. Absent in results written before it existed.
+   */
+  readonly diskAfterReads?: DiskUsage
   /** From the engine's own statistics (stratadb only). */
   readonly writeAmplification?: number
   readonly engineStats?: EngineStats

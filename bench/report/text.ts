@@ -81,6 +81,9 @@ export const dbBenchBlock = (d: DbBenchResult): string => {
   lines.push(
     `open ${d.openMs.toFixed(2)} ms, close ${d.closeMs.toFixed(2)} ms, reopen ${d.reopenMs.toFixed(2)} ms, on disk ${bytes(d.disk.bytes)} in ${d.disk.files} files (allocated ${bytes(d.disk.allocatedBytes)})${wa}`
   )
+  if (d.diskAfterReads !== undefined) {
+    lines.push(`on disk after the read phases (every key written twice, nothing deleted): ${bytes(d.diskAfterReads.bytes)} in ${d.diskAfterReads.files} files`)
+  }
   return lines.join("\n")
 }
 
@@ -209,7 +212,8 @@ export const comparisonBlock = (run: RunResult): string => {
           runRow("open (empty)", (d) => `${d.openMs.toFixed(2)} ms`),
           runRow("close (filled)", (d) => `${d.closeMs.toFixed(2)} ms`),
           runRow("reopen (filled)", (d) => `${d.reopenMs.toFixed(2)} ms`),
-          runRow("bytes on disk", (d) => bytes(d.disk.bytes)),
+          runRow("bytes on disk after reads", (d) => (d.diskAfterReads === undefined ? "-" : bytes(d.diskAfterReads.bytes))),
+          runRow("bytes on disk at the end", (d) => bytes(d.disk.bytes)),
           runRow("write amplification", (d) => (d.writeAmplification === undefined ? "n/a" : d.writeAmplification.toFixed(2))),
           runRow("p99 readwhilewriting/readrandom", stall),
           ["peak RSS", ...engines.map((e) => (e.memory === undefined ? "-" : bytes(e.memory.peakRssBytes)))],

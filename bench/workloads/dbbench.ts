@@ -9,7 +9,8 @@
  * - readrandom: random keys, all hits, every value compared with generation 1;
  * - readmissing: random keys that were never written (`n..2n-1`);
  * - readseq / readreverse: full scans (one latency sample per entry: the wait for it), counted,
- *   every 1,024th value checked;
+ *   every 1,024th value checked; then the bytes on disk, the database open (every engine holds
+ *   the same contents here, unlike at the end, where the writer below decides how many keys live);
  * - deleterandom: the odd keys in random order;
  * - readwhilewriting: random even keys (values checked) while one writer fiber overwrites random
  *   keys with generation 2; only the reader is timed, the writer's rate is reported beside.
@@ -247,6 +248,8 @@ export const dbBench = (
 
       phases.push(yield* scanPhase(ctx, handle, "readseq", false, n, 1))
       phases.push(yield* scanPhase(ctx, handle, "readreverse", true, n, 1))
+      // The one point where every engine holds the same contents (see DbBenchResult.diskAfterReads).
+      const diskAfterReads = diskUsage(mainDirectory)
 
       const odds = Math.floor(n / 2)
       const deleteOrder = rng.permutation(odds)
@@ -304,7 +307,7 @@ export const dbBench = (
       })
 
       const stats: EngineStats | undefined = yield* handle.stats
-      return { stats }
+      return { stats, diskAfterReads }
     }).pipe(Effect.onError(() => first.close))
     // Timed: an engine may do work at close (stratadb flushes a memtable worth it) that a reopen
     // would otherwise do.
@@ -330,6 +333,7 @@ export const dbBench = (
       reopenMs: second.ms,
       phases,
       disk: diskUsage(mainDirectory),
+      diskAfterReads: main.diskAfterReads,
       ...(typeof wa === "number" ? { writeAmplification: wa } : {}),
       ...(main.stats === undefined ? {} : { engineStats: main.stats })
     } satisfies DbBenchResult
