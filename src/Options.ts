@@ -98,6 +98,12 @@ export interface DbOptions {
   readonly tieredMinMergeWidth?: number
   /** Runs compaction in the background. Default true (tests may turn it off). */
   readonly backgroundCompaction?: boolean
+  /**
+   * Leveled: a table that point reads keep looking through without finding their key is compacted
+   * into the level below once it has cost `max(100, size / 16 KiB)` such reads (LevelDB's seek
+   * compaction), so a database that stops writing settles into fewer levels. Default true.
+   */
+  readonly seekCompaction?: boolean
   /** What opening does with a damaged or torn WAL (see `WalRecoveryMode`). Default "tolerateTornTail". */
   readonly walRecoveryMode?: WalRecoveryMode
   /** Creates the database when the directory holds none. Default true; false makes that `InvalidArgument`. */
@@ -290,6 +296,7 @@ const DecodedOptions: Schema.Schema<ResolvedOptions, DbOptions> = Schema.Struct(
   tieredSizeRatio: integer(1, 1000, 2),
   tieredMinMergeWidth: integer(2, 1000, 4),
   backgroundCompaction: flag(true),
+  seekCompaction: flag(true),
   walRecoveryMode: oneOf(["tolerateTornTail", "absoluteConsistency", "pointInTime"], "tolerateTornTail"),
   createIfMissing: flag(true),
   errorIfExists: flag(false),

@@ -84,6 +84,8 @@ export interface DbStats {
   readonly writeAmplification: number
   readonly flushes: number
   readonly compactions: number
+  /** Of `compactions`, those point reads asked for (a table they kept looking through: `seekCompaction`). */
+  readonly seekCompactions: number
   readonly stallMicros: number
   readonly slowdowns: number
   readonly blockCache: { readonly hits: number; readonly misses: number; readonly usage: number; readonly capacity: number }
@@ -148,7 +150,7 @@ export const format = (stats: DbStats): string => {
     `writes: user ${mib(stats.userBytesWritten)} MiB, WAL ${mib(stats.walBytesWritten)} MiB, flushes ${mib(stats.flushBytesWritten)} MiB, ` +
     `compactions read ${mib(stats.compactionBytesRead)} MiB and wrote ${mib(stats.compactionBytesWritten)} MiB; ` +
     `write amplification ${stats.writeAmplification.toFixed(2)}`,
-    `background (${stats.backgroundWork}): ${count(stats.flushes)} flushes, ${count(stats.compactions)} compactions; ` +
+    `background (${stats.backgroundWork}): ${count(stats.flushes)} flushes, ${count(stats.compactions)} compactions (${count(stats.seekCompactions)} by seeks); ` +
     `writers stalled ${(stats.stallMicros / 1e6).toFixed(3)} s, ${count(stats.slowdowns)} slowed down`,
     `reads: ${count(stats.gets)} gets, ${stats.tablesReadPerGet.toFixed(2)} tables read per get; bloom filters ${count(stats.bloomChecks)} checked, ` +
     `${count(stats.bloomNegatives)} ruled a table out (${percent(stats.bloomNegatives, stats.bloomChecks)})`,

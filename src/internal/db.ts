@@ -326,6 +326,7 @@ const makeService: Effect.Effect<
         writeAmplification: state.counters.userBytesWritten === 0 ? 0 : written / state.counters.userBytesWritten,
         flushes: state.counters.flushes,
         compactions: state.counters.compactions,
+        seekCompactions: state.counters.seekCompactions,
         stallMicros: state.counters.stallMicros,
         slowdowns: state.counters.slowdowns,
         blockCache: {

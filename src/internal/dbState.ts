@@ -6,12 +6,14 @@
  *   whoever waits on background progress;
  * - `work`: the signal that wakes the background fiber;
  * - `slice`: when a run of foreground work yields the thread;
- * - `counters`: what `stats` reports that no service keeps itself.
+ * - `counters`: what `stats` reports that no service keeps itself;
+ * - `seeks`: the seeks point reads charge tables, and the table due for compaction by them.
  */
 import { Context } from "effect"
 import { Counters } from "./state/counters.js"
 import { ForegroundSlice } from "./state/foregroundSlice.js"
 import { Lifecycle } from "./state/lifecycle.js"
+import { SeekCharges } from "./state/seekCharges.js"
 import { Sequences } from "./state/sequences.js"
 import { WorkSignal } from "./state/workSignal.js"
 
@@ -21,6 +23,7 @@ export class DbState {
   readonly work = new WorkSignal()
   readonly slice = new ForegroundSlice()
   readonly counters = new Counters()
+  readonly seeks = new SeekCharges()
 }
 
 /** The state as a service, so each part's layer can take it from the context. */

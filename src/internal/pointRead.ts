@@ -11,6 +11,8 @@
  * an effect that pins the version until it completes, waits for that table, and resumes the loop.
  *
  * `tableReads` counts the tables a read searched: those neither range, filter nor index ruled out.
+ * A read that goes on past the first candidate charges that table a seek (`state/seekCharges.ts`,
+ * LevelDB's `UpdateStats`); the charge that makes a table due wakes the compactor.
  */
 import { Effect, Exit, Option } from "effect"
 import { type DbError, NotSupported } from "../errors.js"
@@ -25,6 +27,7 @@ import { type Found, TOMBSTONE, type TableReader } from "./table/tableReader.js"
 import type { FileMeta } from "./version/fileMeta.js"
 import type { Version } from "./version/version.js"
 import { DbMetricsTag } from "./metrics/dbMetrics.js"
+import { DbConfig } from "./dbConfig.js"
 
 type Answer = Option.Option<Uint8Array>
 
@@ -72,6 +75,8 @@ export const makePointRead = Effect.gen(function* () {
   const store = yield* TableStore
   const counters = store.counters
   const latency = (yield* DbMetricsTag).get
+  const options = (yield* DbConfig).options
+  const chargeSeeks = options.seekCompaction && options.backgroundCompaction && options.compaction === "leveled"
 
   /*
    * Where `search` stopped when it answers WAIT, read by its caller in the same synchronous step:
@@ -124,6 +129,8 @@ export const makePointRead = Effect.gen(function* () {
    */
   const search = (tables: ReadonlyArray<FileMeta>, from: number, key: string, seq: number): Answer | TableError | typeof WAIT => {
     for (let i = from; i < tables.length; i++) {
+      // The first table did not answer: it cost this read a seek.
+      if (i === 1 && chargeSeeks && state.seeks.charge(tables[0]!)) state.work.raise()
       const table = store.acquire(tables[i]!)
       if (!(table instanceof CachedTable)) {
         if (isTableError(table)) return table

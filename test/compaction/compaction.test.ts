@@ -314,3 +314,55 @@ describe("flush", () => {
     }).pipe(Effect.provide(slowTableSyncs))
   )
 })
+
+describe("seek compaction", () => {
+  /** Keys 0..999 in one lower level, then an L0 table over the same range holding two keys. */
+  const layout = (dir: string) => (db: DbService) =>
+    Effect.gen(function* () {
+      for (let i = 0; i < 1000; i++) yield* db.put(key(i), value(i, 0))
+      yield* db.compactRange()
+      yield* db.put(key(0), value(0, 1))
+      yield* db.put(key(999), value(999, 1))
+      yield* db.flush
+      const before = yield* db.stats
+      assert.strictEqual(before.levels[0]!.tables, 1, `${dir}: one L0 table, below the trigger`)
+      assert.strictEqual(before.seekCompactions, 0)
+      // Reads of keys the L0 table's range holds but the table does not: each one looks through
+      // it (its filter says no) and finds the key below, so each charges it a seek.
+      for (let i = 1; i <= 300; i++) assert.strictEqual(textOf(yield* db.get(key(i))), value(i, 0))
+      // Background work, if any was asked for, runs until it has nothing left to do.
+      let compactions = -1
+      while (true) {
+        yield* Effect.sleep("20 millis")
+        const s = yield* db.stats
+        if (s.compactions === compactions) return s
+        compactions = s.compactions
+      }
+    })
+
+  it.live("a table reads keep looking through is compacted into the level below after max(100, size / 16 KiB) of them", () =>
+    Effect.gen(function* () {
+      const options = { ...small }
+      const after = yield* withDb({ directory: "/seek", ...options }, layout("/seek"))
+      assert.isAtLeast(after.seekCompactions, 1, "a compaction asked for by seeks ran")
+      assert.strictEqual(after.levels[0]!.tables, 0, "the L0 table went down")
+      yield* withDb({ directory: "/seek", ...options }, (db) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < 1000; i++) {
+            assert.strictEqual(textOf(yield* db.get(key(i))), value(i, i === 0 || i === 999 ? 1 : 0), `key ${i}`)
+          }
+        })
+      )
+      assertNoOverlapBelowL0(yield* versionOnDisk("/seek"))
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+
+  it.live("seekCompaction: false leaves the table where it is", () =>
+    Effect.gen(function* () {
+      const options = { ...small, seekCompaction: false }
+      const after = yield* withDb({ directory: "/noseek", ...options }, layout("/noseek"))
+      assert.strictEqual(after.seekCompactions, 0)
+      assert.strictEqual(after.levels[0]!.tables, 1)
+    }).pipe(Effect.provide(MemoryFileSystem.layer))
+  )
+})

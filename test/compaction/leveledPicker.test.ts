@@ -294,3 +294,40 @@ describe("applyTask", () => {
     assert.deepStrictEqual(moved.obsolete, [])
   })
 })
+
+describe("seek compaction", () => {
+  const layout = () =>
+    build([
+      { n: 1, level: 0, lo: "a", hi: "z", size: 10 },
+      { n: 2, level: 1, lo: "a", hi: "m", size: 300 },
+      { n: 3, level: 1, lo: "n", hi: "z", size: 300 },
+      { n: 4, level: 2, lo: "a", hi: "z", size: 5000 },
+      { n: 5, level: 4, lo: "a", hi: "z", size: 100_000 }
+    ])
+  const fileOf = (version: Version, n: number): FileMeta => version.levels.flat().find((f) => f.number === n)!
+
+  it("with every level under its target, the table due by seeks goes into the level below", () => {
+    const version = layout()
+    assert.isTrue(Option.isNone(pickLeveled(version, config)), "nothing to do by size")
+    const task = Option.getOrThrow(pickLeveled(version, config, [], fileOf(version, 2)))
+    assert.strictEqual(task.reason, "seek")
+    assert.strictEqual(task.level, 1)
+    assert.strictEqual(task.outputLevel, 2)
+    assert.deepStrictEqual(numbers(task.inputs), [2])
+    assert.deepStrictEqual(numbers(task.nextInputs), [4])
+    assert.isUndefined(task.compactPointer, "a seek compaction does not move the round-robin pointer")
+    const l0 = Option.getOrThrow(pickCompaction(version, config, { compactPointers: [], dueBySeeks: fileOf(version, 1) }))
+    assert.strictEqual(l0.reason, "seek")
+    assert.deepStrictEqual([l0.level, l0.outputLevel], [0, 1])
+    assert.deepStrictEqual(numbers(l0.nextInputs), [2, 3])
+  })
+
+  it("size compactions come first; a table not in the version, or in the last level, is passed over", () => {
+    const version = layout()
+    const busy = applyEdit(version, { newFiles: [{ level: 1, meta: meta({ n: 6, level: 1, lo: "zz", hi: "zzz", size: 1000 }) }] })
+    assert.strictEqual(Option.getOrThrow(pickLeveled(busy, config, [], fileOf(busy, 2))).reason, "size")
+    assert.isTrue(Option.isNone(pickLeveled(version, config, [], meta({ n: 2, level: 1, lo: "a", hi: "m", size: 300 }))), "a copy is another table")
+    assert.isTrue(Option.isNone(pickLeveled(version, config, [], fileOf(version, 5))), "the last level has nowhere to go")
+    assert.isTrue(Option.isNone(pickCompaction(version, { ...config, compaction: "tiered" }, { compactPointers: [], dueBySeeks: fileOf(version, 1) })))
+  })
+})

@@ -45,6 +45,7 @@ describe("options", () => {
           tieredSizeRatio: 2,
           tieredMinMergeWidth: 4,
           backgroundCompaction: true,
+          seekCompaction: true,
           walRecoveryMode: "tolerateTornTail",
           createIfMissing: true,
           errorIfExists: false,
@@ -76,6 +77,7 @@ describe("options", () => {
           'walRecoveryMode: expected "tolerateTornTail", "absoluteConsistency" or "pointInTime", got "skip"'
         ],
         [{ directory: "/x", backgroundCompaction: "yes" }, 'backgroundCompaction: expected a boolean, got "yes"'],
+        [{ directory: "/x", seekCompaction: "no" }, 'seekCompaction: expected a boolean, got "no"'],
         [{ directory: "/x", createIfMissing: 1 }, "createIfMissing: expected a boolean, got 1"],
         [{ directory: "" }, 'directory: expected a non-empty string, got ""'],
         [{ directory: 7 }, "directory: expected a non-empty string, got 7"],

@@ -115,6 +115,7 @@ export const make: Effect.Effect<
         addAtLevel(state.counters.levelBytesRead, task.outputLevel, levelBytes(task.nextInputs))
       }
       state.counters.compactions++
+      if (task.reason === "seek") state.counters.seekCompactions++
       metrics.compaction.record(start)
       yield* deleteObsoleteFiles
       state.lifecycle.notifyChange()
@@ -139,7 +140,15 @@ export const make: Effect.Effect<
 
   const compactOne: Effect.Effect<boolean, DbError> = compactionLock.withPermits(1)(
     Effect.suspend(() => {
-      const task = pickCompaction(versions.current(), compactionConfig, { compactPointers: pointers() })
+      const dueBySeeks = state.seeks.due()
+      const task = pickCompaction(versions.current(), compactionConfig, {
+        compactPointers: pointers(),
+        ...(dueBySeeks === undefined ? {} : { dueBySeeks })
+      })
+      // The table due by seeks is done with once its compaction is picked, or when the picker
+      // passes it over: it left the version, or size compactions come first (the next read
+      // charging it names it again).
+      if (dueBySeeks !== undefined) state.seeks.clear(dueBySeeks)
       return Option.isNone(task) ? Effect.succeed(false) : Effect.as(execute(task.value), true)
     })
   )

@@ -13,6 +13,10 @@
  * Then the overlapping tables of L(n+1) join, and the input set grows (without pulling in more
  * of L(n+1)) while the task stays under 25 target files. A single input overlapping nothing in
  * L(n+1) and at most 10 target files of L(n+2) is a trivial move: the mechanism re-levels it.
+ *
+ * When no level scores >= 1, a table due by its seeks (`state/seekCharges.ts`: point reads kept
+ * looking through it without finding their key) is compacted into the level below, as LevelDB's
+ * `file_to_compact_`: the same task from that one seed, without a compact pointer.
  */
 import { Option } from "effect"
 import type { FileMeta } from "../version/fileMeta.js"
@@ -135,18 +139,36 @@ export const leveledTask = (
   }
 }
 
-/** The next leveled compaction, or none when every level scores below 1. */
+/** The level of the current version holding `table` (the same object), above the last level; -1 if none. */
+const levelAboveLast = (version: Version, table: FileMeta): number => {
+  for (let level = 0; level < version.levels.length - 1; level++) {
+    if (version.levels[level]!.includes(table)) return level
+  }
+  return -1
+}
+
+/**
+ * The next leveled compaction, or none when every level scores below 1 and no table of the
+ * version is `dueBySeeks`.
+ */
 export const pickLeveled = (
   version: Version,
   config: CompactionConfig,
-  compactPointers?: ReadonlyArray<CompactPointer>
+  compactPointers?: ReadonlyArray<CompactPointer>,
+  dueBySeeks?: FileMeta
 ): Option.Option<CompactionTask> => {
   const scores = levelScores(version, config)
   let level = -1
   for (let l = 0; l < scores.length - 1; l++) {
     if (scores[l]! >= 1 && (level === -1 || scores[l]! > scores[level]!)) level = l
   }
-  if (level === -1) return Option.none()
+  if (level === -1) {
+    const seekLevel = dueBySeeks === undefined ? -1 : levelAboveLast(version, dueBySeeks)
+    if (seekLevel === -1) return Option.none()
+    return Option.some(
+      leveledTask(version, config, seekLevel, [dueBySeeks!], { reason: "seek", allowTrivialMove: true, recordPointer: false })
+    )
+  }
   const files = version.levels[level]!
   if (files.length === 0) return Option.none()
   const seed = level === 0 ? files[files.length - 1]! : roundRobinFile(files, pointerOf(compactPointers, level))

@@ -4,6 +4,7 @@
  * manifest also records so the round-robin survives a reopen).
  */
 import { Option } from "effect"
+import type { FileMeta } from "../version/fileMeta.js"
 import type { Version } from "../version/version.js"
 import type { VersionEdit } from "../version/versionEdit.js"
 import { levelScores, pickLeveled } from "./leveledPicker.js"
@@ -13,6 +14,8 @@ import { pickTiered, tieredScore } from "./tieredPicker.js"
 export interface CompactionState {
   /** The latest compact pointer of each level that has one. */
   readonly compactPointers: ReadonlyArray<CompactPointer>
+  /** Leveled: the table point reads made due for compaction (`state/seekCharges.ts`), if any. */
+  readonly dueBySeeks?: FileMeta
 }
 
 export const initialCompactionState: CompactionState = { compactPointers: [] }
@@ -33,7 +36,9 @@ export const pickCompaction = (
   config: CompactionConfig,
   state: CompactionState = initialCompactionState
 ): Option.Option<CompactionTask> =>
-  config.compaction === "tiered" ? pickTiered(version, config) : pickLeveled(version, config, state.compactPointers)
+  config.compaction === "tiered"
+    ? pickTiered(version, config)
+    : pickLeveled(version, config, state.compactPointers, state.dueBySeeks)
 
 /** Per-level scores for stats (>= 1: work to do). Tiered: L0 scores runs over the merge width. */
 export const compactionScores = (version: Version, config: CompactionConfig): Array<number> => {

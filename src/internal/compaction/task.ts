@@ -29,7 +29,7 @@ export type CompactionConfig = Pick<
 
 export type { CompactPointer }
 
-export type CompactionReason = "level0" | "size" | "tiered" | "manual"
+export type CompactionReason = "level0" | "size" | "seek" | "tiered" | "manual"
 
 export interface CompactionTask {
   readonly reason: CompactionReason
@@ -112,9 +112,13 @@ export interface TaskResult {
   readonly obsolete: ReadonlyArray<FileMeta>
 }
 
-/** The edit that installs a task's result: its `outputs`, or for a trivial move its moved input. */
+/**
+ * The edit that installs a task's result: its `outputs`, or for a trivial move its moved input,
+ * as a new `FileMeta` object (the same fields): what is kept per table object, its seek charges,
+ * starts over at the new level, as LevelDB's `allowed_seeks` does.
+ */
 export const resultEdit = (task: CompactionTask, outputs: ReadonlyArray<FileMeta>): VersionEdit =>
-  taskEdit(task, task.trivialMove ? task.inputs : outputs)
+  taskEdit(task, task.trivialMove ? task.inputs.map((f) => ({ ...f })) : outputs)
 
 /** Applies a task's result (`outputs`, or the moved input for a trivial move) to `version`. */
 export const applyTask = (version: Version, task: CompactionTask, outputs: ReadonlyArray<FileMeta>): TaskResult => {

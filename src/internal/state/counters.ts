@@ -18,6 +18,8 @@ export class Counters {
   flushBytesWritten = 0
   /** Compactions done, bytes read and written (compaction job). */
   compactions = 0
+  /** Of them, those point reads' seeks asked for (compactor). */
+  seekCompactions = 0
   compactionBytesRead = 0
   compactionBytesWritten = 0
   /**
