@@ -9,8 +9,9 @@
  * - `FILL_CACHE` (scans): cached.
  * - `POINT_READ`: cached while the cache has room, then only on the block's second miss in a
  *   while (`BlockCache.admit`); a block not admitted is read into a buffer every point read
- *   reuses, only its restart array checked (the checksum vouches for the bytes, and one bounded
- *   seek needs no more), searched once and dropped, so it must not outlive the lookup.
+ *   reuses (and, compressed, decompressed into another), only its restart array checked (the
+ *   checksum vouches for the bytes, and one bounded seek needs no more), searched once and
+ *   dropped, so it must not outlive the lookup.
  * - a `Scratch` (compactions): never cached; read into the scratch (valid until its next fetch)
  *   and checked whole, as an iterator walks every entry.
  */
@@ -53,6 +54,10 @@ export type Fetched = Block | TableError | Effect.Effect<Block, TableError>
  */
 const pointScratch = new Scratch()
 
+/** Where such a block is decompressed, when it is compressed: dropped with the block. */
+const pointContents = new Scratch()
+const intoPointContents = (length: number): Buffer => pointContents.take(length).subarray(0, length)
+
 export class BlockFetch {
   constructor(
     private readonly file: TableFile,
@@ -87,16 +92,24 @@ export class BlockFetch {
       if (isPlatformError(error)) return error
       throw error
     }
-    return this.parse(raw, offset, size, whole, keep)
+    return this.parse(raw, offset, size, whole, keep, !keep && use === POINT_READ ? intoPointContents : undefined)
   }
 
   /**
    * Checks and parses a block read at `offset`: `whole`, every entry checked (else only the
-   * restart array); `keep`, cached.
+   * restart array); `keep`, cached; `into`, where a compressed block is decompressed (else a new
+   * buffer).
    */
-  private parse(raw: Uint8Array, offset: number, size: number, whole: boolean, keep: boolean): Block | Corruption | NotSupported {
+  private parse(
+    raw: Uint8Array,
+    offset: number,
+    size: number,
+    whole: boolean,
+    keep: boolean,
+    into?: (length: number) => Buffer
+  ): Block | Corruption | NotSupported {
     this.counters.blockReads++
-    const contents = unsealBlock(raw, size, this.file.name, offset)
+    const contents = unsealBlock(raw, size, this.file.name, offset, into)
     if (isTableError(contents)) return contents
     const block = parseBlock(contents, this.file.name, offset, whole)
     if (block instanceof Corruption) return block

@@ -36,10 +36,16 @@ export const sealBlock = (contents: Uint8Array, compression: Compression = "none
 /**
  * Checks the block read at `offset` (`raw` holds `size` stored bytes then the trailer) and returns
  * its contents: a view of `raw` (no copy) for an uncompressed block, a new buffer for a compressed
- * one; or the `Corruption` describing what is wrong, or `NotSupported` when the block's codec is
+ * one (or, for LZ4, the buffer `into` gives); or the `Corruption` describing what is wrong, or `NotSupported` when the block's codec is
  * not installed here. The checksum is checked first: it covers the bytes as stored.
  */
-export const unsealBlock = (raw: Uint8Array, size: number, file: string, offset: number): Buffer | Corruption | NotSupported => {
+export const unsealBlock = (
+  raw: Uint8Array,
+  size: number,
+  file: string,
+  offset: number,
+  into?: (length: number) => Buffer
+): Buffer | Corruption | NotSupported => {
   if (raw.byteLength < size + BLOCK_TRAILER_SIZE) {
     return new Corruption({
       file,
@@ -54,5 +60,5 @@ export const unsealBlock = (raw: Uint8Array, size: number, file: string, offset:
     return new Corruption({ file, offset, description: "block checksum mismatch" })
   }
   if (type === BLOCK_TYPE_UNCOMPRESSED) return buf.subarray(0, size)
-  return decompressBlock(buf.subarray(0, size), type, file, offset)
+  return decompressBlock(buf.subarray(0, size), type, file, offset, into)
 }

@@ -5,10 +5,13 @@
  *
  * A compressed block's stored contents are its uncompressed length (u32 little-endian) followed
  * by the codec's output:
- * - `lz4` (type 4): an LZ4 block. Written and read by the native `lz4-napi` binding when it is
- *   installed (an optional dependency: its output is exactly this layout), else by stratadb's
- *   plain-JavaScript codec (codec/lz4Block.ts): the same bytes either way, so an LZ4 table opens
- *   everywhere.
+ * - `lz4` (type 4): an LZ4 block. Written by the native `lz4-napi` binding when it is installed
+ *   (an optional dependency: its output is exactly this layout; it compresses 2.6x faster, in the
+ *   background), else by stratadb's plain-JavaScript codec (codec/lz4Block.ts); read by the
+ *   JavaScript decoder always: alone lz4-napi decodes a block 2.6x faster, but on the read path
+ *   (a block just read, caches cold, a native buffer made per block) the two measured the same
+ *   (README, "Benchmark"), and the JavaScript one decodes a point read's block into a reused
+ *   buffer. The same bytes either way, so an LZ4 table opens everywhere.
  * - `zlib` (type 2): a raw deflate stream (Node's zlib, level 1): the best ratio, and the slowest
  *   to read back.
  * - `snappy` (type 1): a raw Snappy stream, through the native `snappy` binding only (an optional
@@ -41,7 +44,6 @@ const NATIVE_PACKAGE = { lz4: "lz4-napi", snappy: "snappy" } as const
 
 interface NativeLz4 {
   readonly compressSync: (data: Uint8Array) => Buffer
-  readonly uncompressSync: (data: Uint8Array) => Buffer
 }
 interface NativeSnappy {
   readonly compressSync: (data: Uint8Array) => Buffer
@@ -151,7 +153,8 @@ const sealCopy = (payload: Uint8Array, limit: number, type: number, trailer: Tra
 }
 
 /**
- * The contents of a block stored with `type` (checksum already verified): a new buffer, or the
+ * The contents of a block stored with `type` (checksum already verified): a new buffer (for lz4,
+ * the `length` bytes `into` gives, when given: a scratch the caller reuses), or the
  * `Corruption` (named by `file` and `offset`) when the stored bytes do not decode to their
  * recorded length, or `NotSupported` when the codec is not installed.
  */
@@ -159,7 +162,8 @@ export const decompressBlock = (
   stored: Buffer,
   type: number,
   file: string,
-  offset: number
+  offset: number,
+  into?: (length: number) => Buffer
 ): Buffer | Corruption | NotSupported => {
   const compression = TYPE_NAMES[type]
   if (compression === undefined || compression === "none") {
@@ -174,12 +178,8 @@ export const decompressBlock = (
   try {
     switch (compression) {
       case "lz4": {
-        const lz4 = native<NativeLz4>(NATIVE_PACKAGE.lz4)
-        if (lz4 !== undefined) {
-          out = lz4.uncompressSync(stored)
-          break
-        }
-        out = Buffer.allocUnsafe(n)
+        // Always the JavaScript decoder (see the module comment); the native codec only compresses.
+        out = into === undefined ? Buffer.allocUnsafe(n) : into(n)
         const error = lz4Block.decompress(payload, 0, payload.byteLength, out)
         if (error !== undefined) return bad(error)
         return out

@@ -11,6 +11,12 @@
  */
 
 const MIN_MATCH = 4
+/**
+ * Runs of at least this many bytes are copied by `set` / `copyWithin` (a memmove), shorter ones
+ * byte by byte. Measured on the benchmark's 4 KiB blocks (literal runs and matches of ~50 bytes):
+ * 16 decodes a block in 4.0 us against 6.2 us at 96 (one run on the 2-core benchmark machine).
+ */
+const BULK_COPY = 16
 /** The last 5 bytes of a block are always literals. */
 const LAST_LITERALS = 5
 /** A match must start at least 12 bytes before the end. */
@@ -42,7 +48,7 @@ const putLength = (dst: Uint8Array, op: number, rest: number): number => {
 }
 
 const copy = (dst: Uint8Array, op: number, src: Uint8Array, from: number, n: number): void => {
-  if (n < 96) for (let i = 0; i < n; i++) dst[op + i] = src[from + i]!
+  if (n < BULK_COPY) for (let i = 0; i < n; i++) dst[op + i] = src[from + i]!
   else dst.set(src.subarray(from, from + n), op)
 }
 
@@ -167,7 +173,7 @@ export const decompress = (src: Uint8Array, from: number, to: number, dst: Uint8
     length += MIN_MATCH
     if (length > out - op) return "lz4: match runs past the output"
     let m = op - offset
-    if (offset >= length && length >= 96) {
+    if (offset >= length && length >= BULK_COPY) {
       dst.copyWithin(op, m, m + length)
       op += length
     } else {
