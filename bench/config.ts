@@ -44,7 +44,7 @@ Runs the benchmark on temporary directories and compares stratadb with LevelDB, 
   --quick              small sizes and short windows (a smoke run, under a minute)
   --n N                db_bench keys (default 1000000; --quick 20000)
   --engines LIST       comma-separated, from: ${engineNames.join(", ")}
-                       (default ${defaultEngines.join(",")}; memory is a harness self-test, stratadb-level stratadb through its level bridge, stratadb-inline with background work on the calling thread, stratadb-uncompressed with compression \"none\", stratadb-nometrics without metrics)
+                       (default ${defaultEngines.join(",")}; memory is a harness self-test, stratadb-level stratadb through its level bridge, stratadb-inline with background work on the calling thread, stratadb-uncompressed with compression \"none\", stratadb-nometrics without metrics, stratadb-options with the JSON options in STRATADB_BENCH_OPTIONS)
   --workloads LIST     comma-separated, from: ${workloadNames.join(", ")}
                        (default ${defaultWorkloads.join(",")}; scale is long, so only when named)
   --out DIR            where the JSON and SVG go (default bench-results)

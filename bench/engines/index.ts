@@ -2,8 +2,8 @@
  * The engines the benchmark knows, loaded on demand (a peer that fails to load does not stop the
  * others). `memory` is a harness self-test, `stratadb-level` (stratadb through its level bridge) a
  * measure of the bridge and `stratadb-inline` (background work on the calling thread) one of the
- * worker thread, `stratadb-uncompressed` and `stratadb-nometrics` of compression and metrics, all
- * left out of the default list.
+ * worker thread, `stratadb-uncompressed` and `stratadb-nometrics` of compression and metrics, and
+ * `stratadb-options` (options from the environment) for experiments, all left out of the default list.
  */
 import { Effect } from "effect"
 import type { Engine } from "../engine.js"
@@ -14,6 +14,7 @@ const loaders: Record<string, () => Promise<{ readonly engine: Engine }>> = {
   "stratadb-inline": () => import("./stratadb.js").then((m) => ({ engine: m.inlineEngine })),
   "stratadb-uncompressed": () => import("./stratadb.js").then((m) => ({ engine: m.uncompressedEngine })),
   "stratadb-nometrics": () => import("./stratadb.js").then((m) => ({ engine: m.noMetricsEngine })),
+  "stratadb-options": () => import("./stratadb.js").then((m) => ({ engine: m.optionsEngine })),
   "stratadb-level": () => import("./stratadbLevel.js"),
   "classic-level": () => import("./classicLevel.js"),
   rocksdb: () => import("./rocksdb.js"),

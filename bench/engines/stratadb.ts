@@ -89,3 +89,11 @@ export const noMetricsEngine: Engine = makeEngine(
   Layer.merge(NodeSyncFileSystem.layer, Metrics.disabled),
   "background work in a worker thread, metrics disabled"
 )
+
+/** Any options, as JSON in STRATADB_BENCH_OPTIONS: for experiments (`--engines stratadb-options`). */
+export const optionsEngine: Engine = makeEngine(
+  "stratadb-options",
+  NodeSyncFileSystem.layer,
+  "background work in a worker thread",
+  JSON.parse(process.env["STRATADB_BENCH_OPTIONS"] ?? "{}") as Partial<DbOptions>
+)

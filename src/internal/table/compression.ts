@@ -6,9 +6,9 @@
  * A compressed block's stored contents are its uncompressed length (u32 little-endian) followed
  * by the codec's output:
  * - `lz4` (type 4): an LZ4 block. Written by the native `lz4-napi` binding when it is installed
- *   (an optional dependency: its output is exactly this layout; it compresses 2.6x faster, in the
+ *   (an optional dependency: its output is exactly this layout; it compresses 2.3x faster, in the
  *   background), else by stratadb's plain-JavaScript codec (codec/lz4Block.ts); read by the
- *   JavaScript decoder always: alone lz4-napi decodes a block 2.6x faster, but on the read path
+ *   JavaScript decoder always: alone lz4-napi decodes a block 2.7x faster, but on the read path
  *   (a block just read, caches cold, a native buffer made per block) the two measured the same
  *   (README, "Benchmark"), and the JavaScript one decodes a point read's block into a reused
  *   buffer. The same bytes either way, so an LZ4 table opens everywhere.
