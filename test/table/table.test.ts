@@ -632,6 +632,56 @@ describe("table with a synchronous positional read", () => {
     assert.isAtMost(cache.usage, 8 * 1024)
   })
 
+  it("a full cache admits a compressed block on its second miss only: admission weighs the block decompressed, as the cache charges it", () => {
+    // Equal entries, so every data block has the same contents length; values compress to about a third.
+    const same: Array<Entry> = []
+    for (let i = 0; i < 2000; i++) {
+      same.push({ key: `key:${String(i).padStart(6, "0")}`, seq: 1, kind: KIND_PUT, value: Buffer.from(`value ${String(i).padStart(6, "0")} `.repeat(6)) })
+    }
+    const built = buildTable(same, { ...options, compression: "lz4" }).bytes
+    const file: TableFile = {
+      number: 7,
+      name: "000007.sst",
+      size: built.length,
+      readAt: (offset, length) => Effect.succeed(built.slice(offset, offset + length)),
+      readAtSync: (offset, length, into) => {
+        const target = into === undefined ? new Uint8Array(length) : into.subarray(0, length)
+        target.set(built.subarray(offset, offset + length))
+        return target
+      }
+    }
+    const cache = new BlockCache(24 * 1024)
+    const reader = openTable(file, cache, newCounters()) as TableReader
+    const blocks = reader.index.offsets.length
+    const keyIn = (b: number) => same.find((e) => reader.index.find(e.key, MAX_SEQUENCE) === b)!.key
+    assert.isAbove(blocks, 20)
+    assert.isBelow(reader.index.sizes[1]!, 0.6 * 4096, "blocks are stored compressed")
+    // Fill the cache from the first blocks: admitted while there is room.
+    let b = 0
+    while (cache.usage + 4096 <= cache.capacity) reader.get(keyIn(b++), MAX_SEQUENCE)
+    const cached = Array.from({ length: b }, (_, i) => reader.index.offsets[i]!).filter((offset) => cache.has(7, offset))
+    assert.isAbove(cached.length, 3)
+    // Full: each further block read once stays out, and what was cached stays.
+    const unread = blocks - 2 // a full block kept for the end
+    for (let i = b; i < unread; i++) {
+      const value = reader.get(keyIn(i), MAX_SEQUENCE) as Found
+      assert.instanceOf(value, Uint8Array, `block ${i}`)
+      assert.isFalse(cache.has(7, reader.index.offsets[i]!), `block ${i} missed once is not cached`)
+    }
+    for (const offset of cached) assert.isTrue(cache.has(7, offset), `block at ${offset} still cached`)
+    // The second miss admits it, and its value is read right.
+    const again = keyIn(b)
+    assert.deepStrictEqual(Buffer.from(reader.get(again, MAX_SEQUENCE) as Uint8Array), Buffer.from(same.find((e) => e.key === again)!.value))
+    assert.isTrue(cache.has(7, reader.index.offsets[b]!))
+    // The cached block owns its bytes: a read of another block through the reused buffers (one
+    // never read, so missed once and not cached) leaves it intact.
+    reader.get(keyIn(unread), MAX_SEQUENCE)
+    assert.isFalse(cache.has(7, reader.index.offsets[unread]!))
+    for (const e of same.filter((e) => reader.index.find(e.key, MAX_SEQUENCE) === b)) {
+      assert.deepStrictEqual(Buffer.from(reader.get(e.key, MAX_SEQUENCE) as Uint8Array), Buffer.from(e.value), e.key)
+    }
+  })
+
   it("a point read past a full cache caches a block on its second miss, a scan on its first", () => {
     const cache = new BlockCache(8 * 1024)
     const reader = openSync(cache)

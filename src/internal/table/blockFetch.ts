@@ -8,10 +8,12 @@
  *
  * - `FILL_CACHE` (scans): cached.
  * - `POINT_READ`: cached while the cache has room, then only on the block's second miss in a
- *   while (`BlockCache.admit`); a block not admitted is read into a buffer every point read
- *   reuses (and, compressed, decompressed into another), only its restart array checked (the
- *   checksum vouches for the bytes, and one bounded seek needs no more), searched once and
- *   dropped, so it must not outlive the lookup.
+ *   while (`BlockCache.admit`, asked once the block is read, with the bytes the cache will charge
+ *   it: a compressed block's decompressed length). A point read's block is read into a buffer
+ *   every point read reuses (and, compressed, decompressed into another); one the cache admits is
+ *   copied out, one it does not is only its restart array checked (the checksum vouches for the
+ *   bytes, and one bounded seek needs no more), searched once and dropped, so it must not outlive
+ *   the lookup.
  * - a `Scratch` (compactions): never cached; read into the scratch (valid until its next fetch)
  *   and checked whole, as an iterator walks every entry.
  */
@@ -28,12 +30,18 @@ import { BLOCK_TRAILER_SIZE } from "./tableFormat.js"
 
 /** A reused buffer blocks are read into when they are not to be cached. */
 export class Scratch {
-  private bytes: Buffer = Buffer.allocUnsafe(0)
+  private bytes: Buffer = Buffer.alloc(0)
 
   /** At least `length` bytes; what an earlier fetch read there is overwritten. */
   take(length: number): Buffer {
+    // 8 KiB at least (and alloc(0) first): never a slice of Node's shared pool, so `holds` is exact.
     if (this.bytes.length < length) this.bytes = Buffer.allocUnsafe(Math.max(length, this.bytes.length * 2, 8192))
     return this.bytes
+  }
+
+  /** Whether `view` lies in this scratch's buffer (so the next fetch may overwrite it). */
+  holds(view: Uint8Array): boolean {
+    return view.buffer === this.bytes.buffer
   }
 }
 
@@ -68,23 +76,20 @@ export class BlockFetch {
 
   /** Data block `i` (an index position), for `use`. */
   fetch(i: number, use: BlockUse): Fetched {
-    const number = this.file.number
     const offset = this.index.offsets[i]!
-    const cached = this.cache.get(number, offset)
+    const cached = this.cache.get(this.file.number, offset)
     if (cached !== undefined) return cached
     const size = this.index.sizes[i]!
     const length = size + BLOCK_TRAILER_SIZE
-    // Decided once, on the miss: a point read's admission is remembered by the cache (`admit`).
-    const keep = use === FILL_CACHE || (use === POINT_READ && this.cache.admit(number, offset, length))
-    const whole = keep || use !== POINT_READ
     const readAtSync = this.file.readAtSync
     if (readAtSync === undefined) {
+      // Fibers may run between this read and the search of its block: no shared buffer here.
       return Effect.flatMap(this.file.readAt(offset, length), (raw) => {
-        const block = this.parse(raw, offset, size, whole, keep)
+        const block = this.parse(raw, offset, size, use)
         return block instanceof Block ? Effect.succeed(block) : Effect.fail(block)
       })
     }
-    const into = keep ? undefined : use === POINT_READ ? pointScratch.take(length) : (use as Scratch).take(length)
+    const into = use === FILL_CACHE ? undefined : use === POINT_READ ? pointScratch.take(length) : use.take(length)
     let raw: Uint8Array
     try {
       raw = readAtSync(offset, length, into)
@@ -92,30 +97,34 @@ export class BlockFetch {
       if (isPlatformError(error)) return error
       throw error
     }
-    return this.parse(raw, offset, size, whole, keep, !keep && use === POINT_READ ? intoPointContents : undefined)
+    return this.parse(raw, offset, size, use, use === POINT_READ ? intoPointContents : undefined)
   }
 
   /**
-   * Checks and parses a block read at `offset`: `whole`, every entry checked (else only the
-   * restart array); `keep`, cached; `into`, where a compressed block is decompressed (else a new
-   * buffer).
+   * Checks and parses a block read at `offset`, then caches it or not as `use` says: a scan's
+   * always, a point read's when the cache admits it, asked with the bytes the cache would charge
+   * (the contents as the read path uses them, decompressed), which are known only now. `into`:
+   * where a compressed block is decompressed (else a new buffer); a block the cache keeps is
+   * copied out of the reused buffers first.
    */
   private parse(
     raw: Uint8Array,
     offset: number,
     size: number,
-    whole: boolean,
-    keep: boolean,
+    use: BlockUse,
     into?: (length: number) => Buffer
   ): Block | Corruption | NotSupported {
     this.counters.blockReads++
-    const contents = unsealBlock(raw, size, this.file.name, offset, into)
+    let contents = unsealBlock(raw, size, this.file.name, offset, into)
     if (isTableError(contents)) return contents
-    const block = parseBlock(contents, this.file.name, offset, whole)
+    // A raw block is charged the read buffer its view keeps (contents and trailer).
+    const charge = contents.byteLength === size ? size + BLOCK_TRAILER_SIZE : contents.byteLength
+    const keep = use === FILL_CACHE || (use === POINT_READ && this.cache.admit(this.file.number, offset, charge))
+    if (keep && (pointScratch.holds(contents) || pointContents.holds(contents))) contents = Buffer.from(contents)
+    // Every entry is checked unless the block is searched once and dropped (see the module comment).
+    const block = parseBlock(contents, this.file.name, offset, keep || use !== POINT_READ)
     if (block instanceof Corruption) return block
-    // The cache holds the block as the read path uses it: a decompressed block is charged its
-    // contents, a raw one the read buffer its view keeps (contents and trailer).
-    if (keep) this.cache.set(this.file.number, offset, block, contents.byteLength === size ? size + BLOCK_TRAILER_SIZE : contents.byteLength)
+    if (keep) this.cache.set(this.file.number, offset, block, charge)
     return block
   }
 }
