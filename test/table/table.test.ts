@@ -585,19 +585,20 @@ describe("table", () => {
 describe("table with a synchronous positional read", () => {
   const entries = makeEntries(5000, 3)
   const { bytes } = buildTable(entries)
-  const openSync = (cache: BlockCache) => {
-    const file: TableFile = {
-      number: 9,
-      name: "000009.sst",
-      size: bytes.length,
-      readAt: (offset, length) => Effect.succeed(bytes.slice(offset, offset + length)),
-      readAtSync: (offset, length, into) => {
-        const target = into === undefined ? new Uint8Array(length) : into.subarray(0, length)
-        target.set(bytes.subarray(offset, offset + length))
-        return target
-      }
+  /** Table file `number` holding `bytes`, read synchronously (into the buffer given, if any). */
+  const syncFile = (number: number, bytes: Buffer): TableFile => ({
+    number,
+    name: `${String(number).padStart(6, "0")}.sst`,
+    size: bytes.length,
+    readAt: (offset, length) => Effect.succeed(bytes.slice(offset, offset + length)),
+    readAtSync: (offset, length, into) => {
+      const target = into === undefined ? new Uint8Array(length) : into.subarray(0, length)
+      target.set(bytes.subarray(offset, offset + length))
+      return target
     }
-    const reader = openTable(file, cache, newCounters())
+  })
+  const openSync = (cache: BlockCache, number = 9, table: Buffer = bytes) => {
+    const reader = openTable(syncFile(number, table), cache, newCounters())
     // A file that reads synchronously opens now.
     assert.instanceOf(reader, TableReader)
     return reader as TableReader
@@ -638,20 +639,8 @@ describe("table with a synchronous positional read", () => {
     for (let i = 0; i < 2000; i++) {
       same.push({ key: `key:${String(i).padStart(6, "0")}`, seq: 1, kind: KIND_PUT, value: Buffer.from(`value ${String(i).padStart(6, "0")} `.repeat(6)) })
     }
-    const built = buildTable(same, { ...options, compression: "lz4" }).bytes
-    const file: TableFile = {
-      number: 7,
-      name: "000007.sst",
-      size: built.length,
-      readAt: (offset, length) => Effect.succeed(built.slice(offset, offset + length)),
-      readAtSync: (offset, length, into) => {
-        const target = into === undefined ? new Uint8Array(length) : into.subarray(0, length)
-        target.set(built.subarray(offset, offset + length))
-        return target
-      }
-    }
     const cache = new BlockCache(24 * 1024)
-    const reader = openTable(file, cache, newCounters()) as TableReader
+    const reader = openSync(cache, 7, buildTable(same, { ...options, compression: "lz4" }).bytes)
     const blocks = reader.index.offsets.length
     const keyIn = (b: number) => same.find((e) => reader.index.find(e.key, MAX_SEQUENCE) === b)!.key
     assert.isAbove(blocks, 20)
