@@ -14,7 +14,7 @@ const loaders: Record<string, () => Promise<{ readonly engine: Engine }>> = {
   "stratadb-inline": () => import("./stratadb.js").then((m) => ({ engine: m.inlineEngine })),
   "stratadb-uncompressed": () => import("./stratadb.js").then((m) => ({ engine: m.uncompressedEngine })),
   "stratadb-nometrics": () => import("./stratadb.js").then((m) => ({ engine: m.noMetricsEngine })),
-  "stratadb-options": () => import("./stratadb.js").then((m) => ({ engine: m.optionsEngine })),
+  "stratadb-options": () => import("./stratadb.js").then((m) => ({ engine: m.optionsEngine() })),
   "stratadb-level": () => import("./stratadbLevel.js"),
   "classic-level": () => import("./classicLevel.js"),
   rocksdb: () => import("./rocksdb.js"),

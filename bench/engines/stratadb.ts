@@ -90,10 +90,14 @@ export const noMetricsEngine: Engine = makeEngine(
   "background work in a worker thread, metrics disabled"
 )
 
-/** Any options, as JSON in STRATADB_BENCH_OPTIONS: for experiments (`--engines stratadb-options`). */
-export const optionsEngine: Engine = makeEngine(
-  "stratadb-options",
-  NodeSyncFileSystem.layer,
-  "background work in a worker thread",
-  JSON.parse(process.env["STRATADB_BENCH_OPTIONS"] ?? "{}") as Partial<DbOptions>
-)
+/**
+ * Any options, as JSON in STRATADB_BENCH_OPTIONS: for experiments (`--engines stratadb-options`).
+ * Read when this engine is loaded, so a bad variable fails only this engine's load.
+ */
+export const optionsEngine = (): Engine =>
+  makeEngine(
+    "stratadb-options",
+    NodeSyncFileSystem.layer,
+    "background work in a worker thread",
+    JSON.parse(process.env["STRATADB_BENCH_OPTIONS"] ?? "{}") as Partial<DbOptions>
+  )

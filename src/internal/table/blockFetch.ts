@@ -28,7 +28,7 @@ import { isTableError, type TableFile, type TableError } from "./tableFile.js"
 import type { TableIndex } from "./tableIndex.js"
 import { BLOCK_TRAILER_SIZE } from "./tableFormat.js"
 
-/** A reused buffer blocks are read into when they are not to be cached. */
+/** A reused buffer blocks are read into; a block to be cached is copied out of it. */
 export class Scratch {
   private bytes: Buffer = Buffer.alloc(0)
 
@@ -57,12 +57,12 @@ export type BlockUse = typeof POINT_READ | typeof FILL_CACHE | Scratch
 export type Fetched = Block | TableError | Effect.Effect<Block, TableError>
 
 /**
- * Where point reads put the blocks the cache does not admit. One for all tables: a point read is
- * synchronous from the fetch to the copy of its value, so no two use it at once.
+ * Where a point read reads its block (copied out if the cache admits it). One for all tables: a
+ * point read is synchronous from the fetch to the copy of its value, so no two use it at once.
  */
 const pointScratch = new Scratch()
 
-/** Where such a block is decompressed, when it is compressed: dropped with the block. */
+/** Where such a block is decompressed, when it is compressed (copied out if admitted, like the read). */
 const pointContents = new Scratch()
 const intoPointContents = (length: number): Buffer => pointContents.take(length).subarray(0, length)
 
