@@ -671,6 +671,23 @@ describe("table with a synchronous positional read", () => {
     }
   })
 
+  it.effect("point reads of LZ4 blocks the cache does not admit search them as they decode: the same answers as cached blocks", () =>
+    Effect.gen(function* () {
+      const compressed = buildTable(entries, { ...options, compression: "lz4" }).bytes
+      // A 0-byte cache admits nothing: every point read streams its block.
+      const cold = openSync(new BlockCache(0), 9, compressed)
+      const warm = openSync(new BlockCache(64 * 1024 * 1024), 10, compressed)
+      assert.isBelow(cold.index.sizes[1]!, 0.8 * 4096, "blocks are stored compressed")
+      const found = yield* checkGets(cold, entries)
+      assert.strictEqual(found, yield* checkGets(warm, entries))
+      for (let i = 0; i < 2000; i++) {
+        for (const key of [userKey(i) + "~", `user:${String(2 * i + 1).padStart(7, "0")}`, userKey(i) + ".zz"]) {
+          assert.isUndefined(yield* getEntry(cold, key, MAX_SEQUENCE), key)
+        }
+      }
+    })
+  )
+
   it("a point read past a full cache caches a block on its second miss, a scan on its first", () => {
     const cache = new BlockCache(8 * 1024)
     const reader = openSync(cache)

@@ -39,8 +39,8 @@ export class Block {
 
 // Varint decoding of in-block lengths (< 2^32): the value is returned, the position after it is
 // left in `varintEnd` (no allocation). Returns -1 when the varint runs past `limit` or is too long.
-let varintEnd = 0
-const readLength = (d: Uint8Array, p: number, limit: number): number => {
+export let varintEnd = 0
+export const readLength = (d: Uint8Array, p: number, limit: number): number => {
   let result = 0
   let scale = 1
   for (let i = 0; i < 5 && p < limit; i++) {

@@ -7,13 +7,15 @@
  * file system must wait. A block read is checksummed and parsed once, then cached or not by `use`:
  *
  * - `FILL_CACHE` (scans): cached.
- * - `POINT_READ`: cached while the cache has room, then only on the block's second miss in a
- *   while (`BlockCache.admit`, asked once the block is read, with the bytes the cache will charge
- *   it: a compressed block's decompressed length). A point read's block is read into a buffer
- *   every point read reuses (and, compressed, decompressed into another); one the cache admits is
- *   copied out, one it does not is only its restart array checked (the checksum vouches for the
- *   bytes, and one bounded seek needs no more), searched once and dropped, so it must not outlive
- *   the lookup.
+ * - `POINT_READ` (`fetchPoint`): cached while the cache has room, then only on the block's second
+ *   miss in a while (`BlockCache.admit`, asked once the block is read and its checksum checked,
+ *   with the bytes the cache will charge it: a compressed block's decompressed length, which its
+ *   length prefix gives). A point read's block is read into a buffer every point read reuses (and,
+ *   compressed, decompressed into another); one the cache admits is copied out. One it does not
+ *   is searched once and dropped, so it must not outlive the lookup: raw (or zlib, snappy), only
+ *   its restart array is checked (the checksum vouches for the bytes, and one bounded seek needs no
+ *   more); LZ4, it is not decoded here but answered as a `StreamedBlock`, which the lookup searches
+ *   while decoding it, as far as the entry it needs.
  * - a `Scratch` (compactions): never cached; read into the scratch (valid until its next fetch)
  *   and checked whole, as an iterator walks every entry.
  */
@@ -23,10 +25,17 @@ import { Effect } from "effect"
 import { Corruption, type NotSupported } from "../../errors.js"
 import { Block, parseBlock } from "./block.js"
 import type { BlockCache } from "./blockCache.js"
-import { unsealBlock } from "./blockTrailer.js"
+import { blockContents, checkBlock } from "./blockTrailer.js"
 import { isTableError, type TableFile, type TableError } from "./tableFile.js"
 import type { TableIndex } from "./tableIndex.js"
-import { BLOCK_TRAILER_SIZE } from "./tableFormat.js"
+import { StreamedBlock } from "./streamedBlock.js"
+import {
+  BLOCK_TRAILER_SIZE,
+  BLOCK_TYPE_LZ4,
+  BLOCK_TYPE_UNCOMPRESSED,
+  COMPRESSED_LENGTH_SIZE,
+  MAX_UNCOMPRESSED_BLOCK
+} from "./tableFormat.js"
 
 /** A reused buffer blocks are read into; a block to be cached is copied out of it. */
 export class Scratch {
@@ -50,8 +59,11 @@ export const POINT_READ = 0
 /** Scans: every block read is cached. */
 export const FILL_CACHE = 1
 
+/** How a scan's fetch that misses the cache treats the block it reads. */
+export type ScanUse = typeof FILL_CACHE | Scratch
+
 /** How a fetch that misses the cache treats the block it reads. */
-export type BlockUse = typeof POINT_READ | typeof FILL_CACHE | Scratch
+type BlockUse = typeof POINT_READ | ScanUse
 
 /** A fetch's answer: the block now, a failure now, or the effect that reads the block. */
 export type Fetched = Block | TableError | Effect.Effect<Block, TableError>
@@ -66,6 +78,9 @@ const pointScratch = new Scratch()
 const pointContents = new Scratch()
 const intoPointContents = (length: number): Buffer => pointContents.take(length).subarray(0, length)
 
+/** The LZ4 block a point read searches while decoding it, when the cache does not admit the block. */
+const pointStream = new StreamedBlock()
+
 export class BlockFetch {
   constructor(
     private readonly file: TableFile,
@@ -74,8 +89,21 @@ export class BlockFetch {
     private readonly counters: { blockReads: number }
   ) {}
 
-  /** Data block `i` (an index position), for `use`. */
-  fetch(i: number, use: BlockUse): Fetched {
+  /** Data block `i` (an index position), for a scan or a compaction. */
+  fetch(i: number, use: ScanUse): Fetched {
+    // Only a point read is answered with a streamed block.
+    return this.get(i, use) as Fetched
+  }
+
+  /**
+   * Data block `i` for a point read: parsed, or, for an LZ4 block the cache does not admit, the
+   * block to search while decoding it (valid until the next point read).
+   */
+  fetchPoint(i: number): Fetched | StreamedBlock {
+    return this.get(i, POINT_READ)
+  }
+
+  private get(i: number, use: BlockUse): Fetched | StreamedBlock {
     const offset = this.index.offsets[i]!
     const cached = this.cache.get(this.file.number, offset)
     if (cached !== undefined) return cached
@@ -85,8 +113,8 @@ export class BlockFetch {
     if (readAtSync === undefined) {
       // Fibers may run between this read and the search of its block: no shared buffer here.
       return Effect.flatMap(this.file.readAt(offset, length), (raw) => {
-        const block = this.parse(raw, offset, size, use)
-        return block instanceof Block ? Effect.succeed(block) : Effect.fail(block)
+        const block = this.parse(raw, offset, size, use, false)
+        return block instanceof Block ? Effect.succeed(block) : Effect.fail(block as TableError)
       })
     }
     const into = use === FILL_CACHE ? undefined : use === POINT_READ ? pointScratch.take(length) : use.take(length)
@@ -97,32 +125,45 @@ export class BlockFetch {
       if (isPlatformError(error)) return error
       throw error
     }
-    return this.parse(raw, offset, size, use, use === POINT_READ ? intoPointContents : undefined)
+    return this.parse(raw, offset, size, use, use === POINT_READ)
   }
 
   /**
-   * Checks and parses a block read at `offset`, then caches it or not as `use` says: a scan's
+   * Checks a block read at `offset` and parses it, then caches it or not as `use` says: a scan's
    * always, a point read's when the cache admits it, asked with the bytes the cache would charge
-   * (the contents as the read path uses them, decompressed), which are known only now. `into`:
-   * where a compressed block is decompressed (else a new buffer); a block the cache keeps is
-   * copied out of the reused buffers first.
+   * (the contents as the read path uses them: decompressed, their length the stored prefix).
+   * `reused`: the block was read into the point reads' buffer, so a compressed one is decompressed
+   * into the other, an LZ4 one the cache does not keep is streamed instead (`StreamedBlock`), and
+   * one the cache keeps is copied out of them first.
    */
   private parse(
     raw: Uint8Array,
     offset: number,
     size: number,
     use: BlockUse,
-    into?: (length: number) => Buffer
-  ): Block | Corruption | NotSupported {
+    reused: boolean
+  ): Block | StreamedBlock | Corruption | NotSupported {
     this.counters.blockReads++
-    let contents = unsealBlock(raw, size, this.file.name, offset, into)
-    if (isTableError(contents)) return contents
+    const name = this.file.name
+    const checked = checkBlock(raw, size, name, offset)
+    if (checked instanceof Corruption) return checked
+    const type = checked[size]!
     // A raw block is charged the read buffer its view keeps (contents and trailer).
-    const charge = contents.byteLength === size ? size + BLOCK_TRAILER_SIZE : contents.byteLength
+    const charge =
+      type === BLOCK_TYPE_UNCOMPRESSED
+        ? size + BLOCK_TRAILER_SIZE
+        : size >= COMPRESSED_LENGTH_SIZE
+          ? checked.readUInt32LE(0)
+          : 0
     const keep = use === FILL_CACHE || (use === POINT_READ && this.cache.admit(this.file.number, offset, charge))
+    if (!keep && reused && type === BLOCK_TYPE_LZ4 && size >= COMPRESSED_LENGTH_SIZE && charge <= MAX_UNCOMPRESSED_BLOCK) {
+      return pointStream.start(checked, COMPRESSED_LENGTH_SIZE, size, intoPointContents(charge), name, offset)
+    }
+    let contents = blockContents(checked, size, name, offset, reused ? intoPointContents : undefined)
+    if (isTableError(contents)) return contents
     if (keep && (pointScratch.holds(contents) || pointContents.holds(contents))) contents = Buffer.from(contents)
     // Every entry is checked unless the block is searched once and dropped (see the module comment).
-    const block = parseBlock(contents, this.file.name, offset, keep || use !== POINT_READ)
+    const block = parseBlock(contents, name, offset, keep || use !== POINT_READ)
     if (block instanceof Corruption) return block
     if (keep) this.cache.set(this.file.number, offset, block, charge)
     return block

@@ -34,18 +34,11 @@ export const sealBlock = (contents: Uint8Array, compression: Compression = "none
 }
 
 /**
- * Checks the block read at `offset` (`raw` holds `size` stored bytes then the trailer) and returns
- * its contents: a view of `raw` (no copy) for an uncompressed block, a new buffer for a compressed
- * one (or, for LZ4, the buffer `into` gives); or the `Corruption` describing what is wrong, or `NotSupported` when the block's codec is
- * not installed here. The checksum is checked first: it covers the bytes as stored.
+ * Checks the block read at `offset` (`raw` holds `size` stored bytes then the trailer): `raw` as
+ * a Buffer, whose byte `size` is the block type, or the `Corruption` describing what is wrong. The
+ * checksum covers the bytes as stored.
  */
-export const unsealBlock = (
-  raw: Uint8Array,
-  size: number,
-  file: string,
-  offset: number,
-  into?: (length: number) => Buffer
-): Buffer | Corruption | NotSupported => {
+export const checkBlock = (raw: Uint8Array, size: number, file: string, offset: number): Buffer | Corruption => {
   if (raw.byteLength < size + BLOCK_TRAILER_SIZE) {
     return new Corruption({
       file,
@@ -55,10 +48,37 @@ export const unsealBlock = (
   }
   // Reads from our file systems arrive as Buffers already: no extra view for them.
   const buf = raw instanceof Buffer ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
-  const type = buf[size]!
   if (maskedCrc32(buf.subarray(0, size + 1)) !== buf.readUInt32LE(size + 1)) {
     return new Corruption({ file, offset, description: "block checksum mismatch" })
   }
-  if (type === BLOCK_TYPE_UNCOMPRESSED) return buf.subarray(0, size)
-  return decompressBlock(buf.subarray(0, size), type, file, offset, into)
+  return buf
+}
+
+/**
+ * The contents of a block `checkBlock` passed: a view of `checked` (no copy) for an uncompressed
+ * block, a new buffer for a compressed one (or, for LZ4, the buffer `into` gives); or the
+ * `Corruption` when it does not decode, or `NotSupported` when its codec is not installed here.
+ */
+export const blockContents = (
+  checked: Buffer,
+  size: number,
+  file: string,
+  offset: number,
+  into?: (length: number) => Buffer
+): Buffer | Corruption | NotSupported => {
+  const type = checked[size]!
+  if (type === BLOCK_TYPE_UNCOMPRESSED) return checked.subarray(0, size)
+  return decompressBlock(checked.subarray(0, size), type, file, offset, into)
+}
+
+/** `checkBlock`, then `blockContents`: a block's contents from the bytes read, checked. */
+export const unsealBlock = (
+  raw: Uint8Array,
+  size: number,
+  file: string,
+  offset: number,
+  into?: (length: number) => Buffer
+): Buffer | Corruption | NotSupported => {
+  const checked = checkBlock(raw, size, file, offset)
+  return checked instanceof Corruption ? checked : blockContents(checked, size, file, offset, into)
 }

@@ -13,7 +13,7 @@ import { Effect } from "effect"
 import type { Kind } from "../key/internalKey.js"
 import type { InternalIterator } from "../iter/internalIterator.js"
 import { Block, BlockIterator } from "./block.js"
-import type { BlockFetch, BlockUse } from "./blockFetch.js"
+import type { BlockFetch, ScanUse } from "./blockFetch.js"
 import { isTableError, type TableError } from "./tableFile.js"
 import type { TableIndex } from "./tableIndex.js"
 
@@ -42,7 +42,7 @@ export class TableIterator implements InternalIterator {
   constructor(
     private readonly fetch: BlockFetch,
     /** `FILL_CACHE` for scans, a `Scratch` of the iterator's own for compactions. */
-    private readonly use: BlockUse
+    private readonly use: ScanUse
   ) {
     this.index = fetch.index
     this.blocks = fetch.index.length

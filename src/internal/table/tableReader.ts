@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { Corruption, type NotSupported } from "../../errors.js"
 import { KIND_PUT } from "../key/internalKey.js"
 import { Block, BlockIterator } from "./block.js"
-import { BlockFetch, FILL_CACHE, POINT_READ, Scratch } from "./blockFetch.js"
+import { BlockFetch, FILL_CACHE, Scratch } from "./blockFetch.js"
 import type { BlockCache } from "./blockCache.js"
 import { unsealBlock } from "./blockTrailer.js"
 import { bloomHash, mayContainHash, validFilter } from "./bloom.js"
@@ -19,6 +19,7 @@ import { decodeProperties, type TableProperties } from "./properties.js"
 import { isTableError, type TableError, type TableFile } from "./tableFile.js"
 import { parseIndex, type TableIndex } from "./tableIndex.js"
 import { BLOCK_TRAILER_SIZE, FOOTER_SIZE } from "./tableFormat.js"
+import { StreamedBlock } from "./streamedBlock.js"
 import { TableIterator } from "./tableIterator.js"
 
 /** Counters the readers of a database bump (for `stats`). */
@@ -112,8 +113,9 @@ export class TableReader {
     // Because a separator is below the next block's first key, one block suffices.
     const i = this.index.find(userKey, seq)
     if (i >= this.index.length) return undefined
-    const block = this.blocks.fetch(i, POINT_READ)
+    const block = this.blocks.fetchPoint(i)
     if (block instanceof Block) return this.search(block, userKey, seq)
+    if (block instanceof StreamedBlock) return this.searchStreamed(block, userKey, seq)
     if (isTableError(block)) return block
     return Effect.map(block, (b) => this.search(b, userKey, seq))
   }
@@ -130,6 +132,14 @@ export class TableReader {
     it.seek(userKey, seq)
     if (!it.valid() || !it.userKeyIs(userKey)) return undefined
     return it.kind() === KIND_PUT ? it.value() : TOMBSTONE
+  }
+
+  private searchStreamed(block: StreamedBlock, userKey: string, seq: number): Found | Corruption {
+    this.counters.blockSearches++
+    const found = block.seek(userKey, seq)
+    if (found !== true) return found === false ? undefined : found
+    if (block.kind !== KIND_PUT) return TOMBSTONE
+    return block.contents().subarray(block.valueOffset, block.valueOffset + block.valueLength)
   }
 }
 

@@ -131,47 +131,59 @@ export const compress = (src: Uint8Array, dst: Uint8Array): number => {
   return putLiterals(dst, op, src, anchor, literals)
 }
 
+/** Where `decodeUntil` stopped reading its input; set by every call (no allocation). */
+export let inputEnd = 0
+/** What `decodeUntil` found wrong with its input when it returned -1. */
+export let failure = ""
+
+const fail = (what: string): number => {
+  failure = what
+  return -1
+}
+
 /**
- * Decodes the LZ4 block `src[from, to)` into exactly `dst` (its length is the uncompressed
- * length). `undefined` on success, else what is wrong with the input.
+ * Decodes whole sequences of the LZ4 block `src[ip, to)` into `dst` from `op` until at least
+ * `need` bytes of output are there or the input ends (so a reader that needs only a prefix of a
+ * block stops early, and resumes from `inputEnd` and the returned position). Returns the output's
+ * new end, or -1 with `failure` set when the input is damaged: every length and offset is checked
+ * against the input and `dst`, so nothing is read or written out of bounds. The input has ended
+ * when `inputEnd === to`.
  */
-export const decompress = (src: Uint8Array, from: number, to: number, dst: Uint8Array): string | undefined => {
+export const decodeUntil = (src: Uint8Array, ip: number, to: number, dst: Uint8Array, op: number, need: number): number => {
   const out = dst.length
-  let ip = from
-  let op = 0
-  for (;;) {
-    if (ip >= to) return "lz4: input ends before a sequence"
+  while (op < need) {
+    if (ip >= to) return fail("lz4: input ends before a sequence")
     const token = src[ip++]!
     let literals = token >>> 4
     if (literals === 15) {
       let byte: number
       do {
-        if (ip >= to) return "lz4: input ends inside a literal length"
+        if (ip >= to) return fail("lz4: input ends inside a literal length")
         byte = src[ip++]!
         literals += byte
       } while (byte === 255)
     }
-    if (literals > to - ip) return "lz4: literals run past the input"
-    if (literals > out - op) return "lz4: literals run past the output"
+    if (literals > to - ip) return fail("lz4: literals run past the input")
+    if (literals > out - op) return fail("lz4: literals run past the output")
     copy(dst, op, src, ip, literals)
     ip += literals
     op += literals
     if (ip === to) break
-    if (to - ip < 2) return "lz4: input ends inside an offset"
+    if (to - ip < 2) return fail("lz4: input ends inside an offset")
     const offset = src[ip]! | (src[ip + 1]! << 8)
     ip += 2
-    if (offset === 0 || offset > op) return `lz4: offset ${offset} outside the output`
+    if (offset === 0 || offset > op) return fail(`lz4: offset ${offset} outside the output`)
     let length = token & 15
     if (length === 15) {
       let byte: number
       do {
-        if (ip >= to) return "lz4: input ends inside a match length"
+        if (ip >= to) return fail("lz4: input ends inside a match length")
         byte = src[ip++]!
         length += byte
       } while (byte === 255)
     }
     length += MIN_MATCH
-    if (length > out - op) return "lz4: match runs past the output"
+    if (length > out - op) return fail("lz4: match runs past the output")
     let m = op - offset
     if (offset >= length && length >= BULK_COPY) {
       dst.copyWithin(op, m, m + length)
@@ -181,5 +193,19 @@ export const decompress = (src: Uint8Array, from: number, to: number, dst: Uint8
       while (op < end) dst[op++] = dst[m++]!
     }
   }
-  return op === out ? undefined : `lz4: decoded ${op} bytes, expected ${out}`
+  inputEnd = ip
+  return op
+}
+
+/**
+ * Decodes the LZ4 block `src[from, to)` into exactly `dst` (its length is the uncompressed
+ * length). `undefined` on success, else what is wrong with the input.
+ */
+export const decompress = (src: Uint8Array, from: number, to: number, dst: Uint8Array): string | undefined => {
+  // LZ4 writes nothing as one empty sequence (a zero token).
+  if (dst.length === 0) return to - from === 1 && src[from] === 0 ? undefined : "lz4: not the empty block"
+  const op = decodeUntil(src, from, to, dst, 0, dst.length)
+  if (op < 0) return failure
+  if (op !== dst.length) return `lz4: decoded ${op} bytes, expected ${dst.length}`
+  return inputEnd === to ? undefined : `lz4: input goes on past the ${dst.length} bytes expected`
 }
