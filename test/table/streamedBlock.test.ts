@@ -3,7 +3,7 @@
  * block's iterator, on random blocks; that it stops decoding at the entry it answers with; and
  * that damaged input is `Corruption` or an answer, never a throw.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { Buffer } from "node:buffer"
 import { Corruption } from "../../src/errors.js"
@@ -11,6 +11,7 @@ import { compareInternal, KIND_DELETE, KIND_PUT, type Kind, MAX_SEQUENCE } from 
 import { Block, BlockIterator, parseBlock } from "../../src/internal/table/block.js"
 import { BlockBuilder } from "../../src/internal/table/blockBuilder.js"
 import * as lz4Block from "../../src/internal/table/codec/lz4Block.js"
+import * as lz4Wasm from "../../src/internal/table/codec/lz4Wasm.js"
 import { StreamedBlock } from "../../src/internal/table/streamedBlock.js"
 
 interface Entry {
@@ -45,7 +46,7 @@ const lz4 = (contents: Buffer): Buffer => {
 }
 
 const streamed = (payload: Uint8Array, length: number) =>
-  new StreamedBlock().start(payload, 0, payload.length, Buffer.alloc(length), "000012.sst", 4096)
+  new StreamedBlock().start(payload, 0, payload.length, length, "000012.sst", 4096)
 
 /** What the parsed block's iterator answers for a point lookup. */
 const expected = (it: BlockIterator, key: string, seq: number) => {
@@ -80,7 +81,10 @@ const entryArb: fc.Arbitrary<Entry> = fc.record({
   value: valueArb
 })
 
-describe("streamed LZ4 block", () => {
+for (const decoder of ["WebAssembly", "JavaScript"] as const) describe(`streamed LZ4 block (${decoder} decoder)`, () => {
+  beforeAll(() => lz4Wasm.setEnabledForTesting(decoder === "WebAssembly"))
+  afterAll(() => lz4Wasm.setEnabledForTesting(true))
+
   it.prop(
     "answers every point lookup as the parsed block does",
     {
@@ -101,7 +105,7 @@ describe("streamed LZ4 block", () => {
         // A fresh start each time, and one block reused across lookups (as the point reads do).
         const want = expected(it, key, seq)
         assert.deepStrictEqual(answer(streamed(payload, contents.length), key, seq), want, `${JSON.stringify(key)}@${seq}`)
-        probe.start(payload, 0, payload.length, Buffer.alloc(contents.length), "t", 0)
+        probe.start(payload, 0, payload.length, contents.length, "t", 0)
         assert.deepStrictEqual(answer(probe, key, seq), want, `${JSON.stringify(key)}@${seq}, reused`)
       }
     }

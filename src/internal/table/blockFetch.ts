@@ -157,7 +157,7 @@ export class BlockFetch {
           : 0
     const keep = use === FILL_CACHE || (use === POINT_READ && this.cache.admit(this.file.number, offset, charge))
     if (!keep && reused && type === BLOCK_TYPE_LZ4 && size >= COMPRESSED_LENGTH_SIZE && charge <= MAX_UNCOMPRESSED_BLOCK) {
-      return pointStream.start(checked, COMPRESSED_LENGTH_SIZE, size, intoPointContents(charge), name, offset)
+      return pointStream.start(checked, COMPRESSED_LENGTH_SIZE, size, charge, name, offset)
     }
     let contents = blockContents(checked, size, name, offset, reused ? intoPointContents : undefined)
     if (isTableError(contents)) return contents

@@ -18,6 +18,7 @@ import { Buffer } from "node:buffer"
 import { Corruption } from "../../errors.js"
 import type { Kind } from "../key/internalKey.js"
 import { decodeUntil, failure, inputEnd } from "./codec/lz4Block.js"
+import * as lz4Wasm from "./codec/lz4Wasm.js"
 import { readTrailerKind, readTrailerSeq, validTrailer } from "./keyTrailer.js"
 import { readLength, varintEnd } from "./block.js"
 import { KEY_TRAILER_SIZE } from "./tableFormat.js"
@@ -29,9 +30,13 @@ const MIN_RESTART_ARRAY = 4
 
 export class StreamedBlock {
   private src: Uint8Array = Buffer.alloc(0)
-  /** Where the undecoded input starts, and where it ends. */
+  /** Where the input starts, where its undecoded part starts (JavaScript decoding), where it ends. */
+  private from = 0
   private ip = 0
   private to = 0
+  /** Whether the WebAssembly decoder has the block (else the JavaScript one decodes it into `own`). */
+  private wasm = false
+  private own: Buffer = Buffer.alloc(0)
   /** The block's contents, `decoded` bytes of them so far. */
   private out: Buffer = Buffer.alloc(0)
   private decoded = 0
@@ -45,14 +50,18 @@ export class StreamedBlock {
   valueLength = 0
 
   /**
-   * Starts on the LZ4 block `src[from, to)` (stored at `offset` of `file`), decoded into `out`,
-   * whose length is the block's uncompressed length.
+   * Starts on the LZ4 block `src[from, to)` (stored at `offset` of `file`), of `length` bytes
+   * uncompressed: decoded in the WebAssembly decoder's arena, or, too large for it, by the
+   * JavaScript decoder into a buffer this block reuses.
    */
-  start(src: Uint8Array, from: number, to: number, out: Buffer, file: string, offset: number): this {
+  start(src: Uint8Array, from: number, to: number, length: number, file: string, offset: number): this {
     this.src = src
+    this.from = from
     this.ip = from
     this.to = to
-    this.out = out
+    const arena = lz4Wasm.load(src, from, to, length)
+    this.wasm = arena !== undefined
+    this.out = arena ?? this.jsOutput(length)
     this.decoded = 0
     this.file = file
     this.offset = offset
@@ -156,12 +165,30 @@ export class StreamedBlock {
 
   /** Decodes at least up to `end` of the contents. */
   private decodeTo(end: number): Corruption | undefined {
-    const decoded = decodeUntil(this.src, this.ip, this.to, this.out, this.decoded, end)
-    if (decoded < 0) return this.bad(failure)
-    this.ip = inputEnd
+    let decoded: number
+    if (this.wasm) {
+      decoded = lz4Wasm.decodeUntil(this.decoded, end)
+      if (decoded < 0) return this.bad(this.damage(end))
+    } else {
+      decoded = decodeUntil(this.src, this.ip, this.to, this.out, this.decoded, end)
+      if (decoded < 0) return this.bad(failure)
+      this.ip = inputEnd
+    }
     this.decoded = decoded
     if (decoded < end) return this.bad(`lz4: input ends after ${decoded} of ${this.out.length} bytes`)
     return undefined
+  }
+
+  /** What the JavaScript decoder finds wrong with the input the WebAssembly one rejected. */
+  private damage(end: number): string {
+    const out = this.jsOutput(this.out.length)
+    return decodeUntil(this.src, this.from, this.to, out, 0, end) < 0 ? failure : "lz4: the WebAssembly decoder rejects the input"
+  }
+
+  /** The reused buffer the JavaScript decoder decodes into, `length` bytes of it. */
+  private jsOutput(length: number): Buffer {
+    if (this.own.length < length) this.own = Buffer.allocUnsafe(Math.max(length, 2 * this.own.length))
+    return this.own.subarray(0, length)
   }
 
   private bad(description: string): Corruption {
