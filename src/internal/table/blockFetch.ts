@@ -10,12 +10,12 @@
  * - `POINT_READ` (`fetchPoint`): cached while the cache has room, then only on the block's second
  *   miss in a while (`BlockCache.admit`, asked once the block is read and its checksum checked,
  *   with the bytes the cache will charge it: a compressed block's decompressed length, which its
- *   length prefix gives). A point read's block is read into a buffer every point read reuses (and,
- *   compressed, decompressed into another); one the cache admits is copied out. One it does not
- *   is searched once and dropped, so it must not outlive the lookup: raw (or zlib, snappy), only
- *   its restart array is checked (the checksum vouches for the bytes, and one bounded seek needs no
- *   more); LZ4, it is not decoded here but answered as a `StreamedBlock`, which the lookup searches
- *   while decoding it, as far as the entry it needs.
+ *   length prefix gives). A point read's block is read into a buffer every point read reuses;
+ *   one the cache admits is copied out of it (a compressed one is decoded into its own buffer).
+ *   One it does not is searched once and dropped, so it must not outlive the lookup: raw (or zlib,
+ *   snappy), only its restart array is checked (the checksum vouches for the bytes, and one
+ *   bounded seek needs no more); LZ4, it is not decoded here but answered as a `StreamedBlock`,
+ *   which the lookup searches while decoding it, as far as the entry it needs.
  * - a `Scratch` (compactions): never cached; read into the scratch (valid until its next fetch)
  *   and checked whole, as an iterator walks every entry.
  */
@@ -74,10 +74,6 @@ export type Fetched = Block | TableError | Effect.Effect<Block, TableError>
  */
 const pointScratch = new Scratch()
 
-/** Where such a block is decompressed, when it is compressed (copied out if admitted, like the read). */
-const pointContents = new Scratch()
-const intoPointContents = (length: number): Buffer => pointContents.take(length).subarray(0, length)
-
 /** The LZ4 block a point read searches while decoding it, when the cache does not admit the block. */
 const pointStream = new StreamedBlock()
 
@@ -132,9 +128,8 @@ export class BlockFetch {
    * Checks a block read at `offset` and parses it, then caches it or not as `use` says: a scan's
    * always, a point read's when the cache admits it, asked with the bytes the cache would charge
    * (the contents as the read path uses them: decompressed, their length the stored prefix).
-   * `reused`: the block was read into the point reads' buffer, so a compressed one is decompressed
-   * into the other, an LZ4 one the cache does not keep is streamed instead (`StreamedBlock`), and
-   * one the cache keeps is copied out of them first.
+   * `reused`: the block was read into the point reads' buffer, so an LZ4 one the cache does not
+   * keep is streamed instead (`StreamedBlock`), and a raw one the cache keeps is copied out first.
    */
   private parse(
     raw: Uint8Array,
@@ -159,9 +154,10 @@ export class BlockFetch {
     if (!keep && reused && type === BLOCK_TYPE_LZ4 && size >= COMPRESSED_LENGTH_SIZE && charge <= MAX_UNCOMPRESSED_BLOCK) {
       return pointStream.start(checked, COMPRESSED_LENGTH_SIZE, size, charge, name, offset)
     }
-    let contents = blockContents(checked, size, name, offset, reused ? intoPointContents : undefined)
+    let contents = blockContents(checked, size, name, offset)
     if (isTableError(contents)) return contents
-    if (keep && (pointScratch.holds(contents) || pointContents.holds(contents))) contents = Buffer.from(contents)
+    // A raw block is a view of the buffer it was read into (a compressed one is decoded into its own).
+    if (keep && pointScratch.holds(contents)) contents = Buffer.from(contents)
     // Every entry is checked unless the block is searched once and dropped (see the module comment).
     const block = parseBlock(contents, name, offset, keep || use !== POINT_READ)
     if (block instanceof Corruption) return block

@@ -56,29 +56,17 @@ export const checkBlock = (raw: Uint8Array, size: number, file: string, offset: 
 
 /**
  * The contents of a block `checkBlock` passed: a view of `checked` (no copy) for an uncompressed
- * block, a new buffer for a compressed one (or, for LZ4, the buffer `into` gives); or the
- * `Corruption` when it does not decode, or `NotSupported` when its codec is not installed here.
+ * block, a new buffer for a compressed one; or the `Corruption` when it does not decode, or
+ * `NotSupported` when its codec is not installed here.
  */
-export const blockContents = (
-  checked: Buffer,
-  size: number,
-  file: string,
-  offset: number,
-  into?: (length: number) => Buffer
-): Buffer | Corruption | NotSupported => {
+export const blockContents = (checked: Buffer, size: number, file: string, offset: number): Buffer | Corruption | NotSupported => {
   const type = checked[size]!
   if (type === BLOCK_TYPE_UNCOMPRESSED) return checked.subarray(0, size)
-  return decompressBlock(checked.subarray(0, size), type, file, offset, into)
+  return decompressBlock(checked.subarray(0, size), type, file, offset)
 }
 
 /** `checkBlock`, then `blockContents`: a block's contents from the bytes read, checked. */
-export const unsealBlock = (
-  raw: Uint8Array,
-  size: number,
-  file: string,
-  offset: number,
-  into?: (length: number) => Buffer
-): Buffer | Corruption | NotSupported => {
+export const unsealBlock = (raw: Uint8Array, size: number, file: string, offset: number): Buffer | Corruption | NotSupported => {
   const checked = checkBlock(raw, size, file, offset)
-  return checked instanceof Corruption ? checked : blockContents(checked, size, file, offset, into)
+  return checked instanceof Corruption ? checked : blockContents(checked, size, file, offset)
 }

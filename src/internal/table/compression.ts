@@ -153,18 +153,11 @@ const sealCopy = (payload: Uint8Array, limit: number, type: number, trailer: Tra
 }
 
 /**
- * The contents of a block stored with `type` (checksum already verified): a new buffer (for lz4,
- * the `length` bytes `into` gives, when given: a scratch the caller reuses), or the
+ * The contents of a block stored with `type` (checksum already verified): a new buffer, or the
  * `Corruption` (named by `file` and `offset`) when the stored bytes do not decode to their
  * recorded length, or `NotSupported` when the codec is not installed.
  */
-export const decompressBlock = (
-  stored: Buffer,
-  type: number,
-  file: string,
-  offset: number,
-  into?: (length: number) => Buffer
-): Buffer | Corruption | NotSupported => {
+export const decompressBlock = (stored: Buffer, type: number, file: string, offset: number): Buffer | Corruption | NotSupported => {
   const compression = TYPE_NAMES[type]
   if (compression === undefined || compression === "none") {
     return new Corruption({ file, offset, description: `unknown block type ${type}` })
@@ -179,7 +172,7 @@ export const decompressBlock = (
     switch (compression) {
       case "lz4": {
         // Never the native codec (see the module comment): WebAssembly, else JavaScript.
-        out = into === undefined ? Buffer.allocUnsafe(n) : into(n)
+        out = Buffer.allocUnsafe(n)
         const arena = lz4Wasm.load(payload, 0, payload.byteLength, n)
         if (arena !== undefined && lz4Wasm.decodeUntil(0, n) === n && lz4Wasm.inputDone()) {
           out.set(arena)
