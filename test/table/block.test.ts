@@ -5,24 +5,7 @@ import { Corruption } from "../../src/errors.js"
 import { compareInternal, KIND_DELETE, KIND_PUT, type Kind, MAX_SEQUENCE } from "../../src/internal/key/internalKey.js"
 import { Block, BlockIterator, parseBlock } from "../../src/internal/table/block.js"
 import { BlockBuilder } from "../../src/internal/table/blockBuilder.js"
-
-interface Entry {
-  readonly key: string
-  readonly seq: number
-  readonly kind: Kind
-  readonly value: Uint8Array
-}
-
-const sortEntries = (entries: ReadonlyArray<Entry>): Array<Entry> => {
-  const seen = new Set<string>()
-  const unique = entries.filter((e) => {
-    const id = `${e.key}\u0100${e.seq}`
-    if (seen.has(id)) return false
-    seen.add(id)
-    return true
-  })
-  return unique.sort((a, b) => compareInternal(a.key, a.seq, b.key, b.seq))
-}
+import { type Entry, sortEntries } from "./blockEntries.js"
 
 const build = (entries: ReadonlyArray<Entry>, restartInterval: number): Block => {
   const builder = new BlockBuilder(restartInterval, 16)

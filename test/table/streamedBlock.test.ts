@@ -7,31 +7,13 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { Buffer } from "node:buffer"
 import { Corruption } from "../../src/errors.js"
-import { compareInternal, KIND_DELETE, KIND_PUT, type Kind, MAX_SEQUENCE } from "../../src/internal/key/internalKey.js"
+import { KIND_DELETE, KIND_PUT, type Kind, MAX_SEQUENCE } from "../../src/internal/key/internalKey.js"
 import { Block, BlockIterator, parseBlock } from "../../src/internal/table/block.js"
 import { BlockBuilder } from "../../src/internal/table/blockBuilder.js"
+import { type Entry, sortEntries } from "./blockEntries.js"
 import * as lz4Block from "../../src/internal/table/codec/lz4Block.js"
 import * as lz4Wasm from "../../src/internal/table/codec/lz4Wasm.js"
 import { StreamedBlock } from "../../src/internal/table/streamedBlock.js"
-
-interface Entry {
-  readonly key: string
-  readonly seq: number
-  readonly kind: Kind
-  readonly value: Uint8Array
-}
-
-const sortEntries = (entries: ReadonlyArray<Entry>): Array<Entry> => {
-  const seen = new Set<string>()
-  return entries
-    .filter((e) => {
-      const id = `${e.key}\u0100${e.seq}`
-      if (seen.has(id)) return false
-      seen.add(id)
-      return true
-    })
-    .sort((a, b) => compareInternal(a.key, a.seq, b.key, b.seq))
-}
 
 const contentsOf = (entries: ReadonlyArray<Entry>, restartInterval: number): Buffer => {
   const builder = new BlockBuilder(restartInterval, 16)
