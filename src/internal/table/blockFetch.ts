@@ -6,7 +6,9 @@
  * file reads synchronously, with the failure found now, or with the effect that reads it when the
  * file system must wait. A block read is checksummed and parsed once, then cached or not by `use`:
  *
- * - `FILL_CACHE` (scans): cached.
+ * - `FILL_CACHE` (scans): cached. Read into a buffer every scan reuses (Node allocating a 4 KiB
+ *   buffer costs about as much as decoding one): a raw block is copied out of it, a compressed one
+ *   decoded into its own buffer.
  * - `POINT_READ` (`fetchPoint`): cached while the cache has room, then only on the block's second
  *   miss in a while (`BlockCache.admit`, asked once the block is read and its checksum checked,
  *   with the bytes the cache will charge it: a compressed block's decompressed length, which its
@@ -16,8 +18,8 @@
  *   snappy), only its restart array is checked (the checksum vouches for the bytes, and one
  *   bounded seek needs no more); LZ4, it is not decoded here but answered as a `StreamedBlock`,
  *   which the lookup searches while decoding it, as far as the entry it needs.
- * - a `Scratch` (compactions): never cached; read into the scratch (valid until its next fetch)
- *   and checked whole, as an iterator walks every entry.
+ * - a `Scratch` (compactions): never cached; read, and a compressed block decoded, into the
+ *   scratch (valid until its next fetch), and checked whole, as an iterator walks every entry.
  */
 import { isPlatformError } from "@effect/platform/Error"
 import { Buffer } from "node:buffer"
@@ -37,22 +39,36 @@ import {
   MAX_UNCOMPRESSED_BLOCK
 } from "./tableFormat.js"
 
-/** A reused buffer blocks are read into; a block to be cached is copied out of it. */
+/**
+ * Reused buffers: one blocks are read into (a block to be cached is copied out of it), one a
+ * compressed block that is not cached is decoded into.
+ */
 export class Scratch {
   private bytes: Buffer = Buffer.alloc(0)
+  private decoded: Buffer = Buffer.alloc(0)
 
-  /** At least `length` bytes; what an earlier fetch read there is overwritten. */
+  /** At least `length` bytes to read into; what an earlier fetch read there is overwritten. */
   take(length: number): Buffer {
-    // 8 KiB at least (and alloc(0) first): never a slice of Node's shared pool, so `holds` is exact.
-    if (this.bytes.length < length) this.bytes = Buffer.allocUnsafe(Math.max(length, this.bytes.length * 2, 8192))
+    this.bytes = grown(this.bytes, length)
     return this.bytes
   }
 
-  /** Whether `view` lies in this scratch's buffer (so the next fetch may overwrite it). */
+  /** At least `length` bytes to decode into; what an earlier fetch decoded there is overwritten. */
+  takeDecoded(length: number): Buffer {
+    this.decoded = grown(this.decoded, length)
+    return this.decoded
+  }
+
+  /** Whether `view` lies in this scratch's read buffer (so the next fetch may overwrite it). */
   holds(view: Uint8Array): boolean {
     return view.buffer === this.bytes.buffer
   }
 }
+
+/** `bytes`, or a larger buffer when it holds fewer than `length`. */
+const grown = (bytes: Buffer, length: number): Buffer =>
+  // 8 KiB at least (and alloc(0) first): never a slice of Node's shared pool, so `holds` is exact.
+  bytes.length >= length ? bytes : Buffer.allocUnsafe(Math.max(length, bytes.length * 2, 8192))
 
 /** Point reads: see the module comment. */
 export const POINT_READ = 0
@@ -73,6 +89,14 @@ export type Fetched = Block | TableError | Effect.Effect<Block, TableError>
  * point read is synchronous from the fetch to the copy of its value, so no two use it at once.
  */
 const pointScratch = new Scratch()
+
+/**
+ * Where a scan reads a block it will cache: a raw one is copied out, a compressed one decoded into
+ * its own buffer, so the bytes read need no buffer of their own (Node's allocation of a 4 KiB
+ * buffer costs about 3 us here, as much as decoding the block). Synchronous from the read to the
+ * copy, like `pointScratch`.
+ */
+const scanScratch = new Scratch()
 
 /** The LZ4 block a point read searches while decoding it, when the cache does not admit the block. */
 const pointStream = new StreamedBlock()
@@ -109,34 +133,35 @@ export class BlockFetch {
     if (readAtSync === undefined) {
       // Fibers may run between this read and the search of its block: no shared buffer here.
       return Effect.flatMap(this.file.readAt(offset, length), (raw) => {
-        const block = this.parse(raw, offset, size, use, false)
+        const block = this.parse(raw, offset, size, use, undefined)
         return block instanceof Block ? Effect.succeed(block) : Effect.fail(block as TableError)
       })
     }
-    const into = use === FILL_CACHE ? undefined : use === POINT_READ ? pointScratch.take(length) : use.take(length)
+    const scratch = use === FILL_CACHE ? scanScratch : use === POINT_READ ? pointScratch : use
     let raw: Uint8Array
     try {
-      raw = readAtSync(offset, length, into)
+      raw = readAtSync(offset, length, scratch.take(length))
     } catch (error) {
       if (isPlatformError(error)) return error
       throw error
     }
-    return this.parse(raw, offset, size, use, use === POINT_READ)
+    return this.parse(raw, offset, size, use, scratch)
   }
 
   /**
    * Checks a block read at `offset` and parses it, then caches it or not as `use` says: a scan's
    * always, a point read's when the cache admits it, asked with the bytes the cache would charge
    * (the contents as the read path uses them: decompressed, their length the stored prefix).
-   * `reused`: the block was read into the point reads' buffer, so an LZ4 one the cache does not
-   * keep is streamed instead (`StreamedBlock`), and a raw one the cache keeps is copied out first.
+   * `scratch`: the reused buffers the block was read into (undefined when the read made its own):
+   * a raw block the cache keeps is copied out of it; a point read's LZ4 block the cache does not
+   * keep is streamed instead (`StreamedBlock`); a compaction's compressed block is decoded into it.
    */
   private parse(
     raw: Uint8Array,
     offset: number,
     size: number,
     use: BlockUse,
-    reused: boolean
+    scratch: Scratch | undefined
   ): Block | StreamedBlock | Corruption | NotSupported {
     this.counters.blockReads++
     const name = this.file.name
@@ -151,13 +176,18 @@ export class BlockFetch {
           ? checked.readUInt32LE(0)
           : 0
     const keep = use === FILL_CACHE || (use === POINT_READ && this.cache.admit(this.file.number, offset, charge))
-    if (!keep && reused && type === BLOCK_TYPE_LZ4 && size >= COMPRESSED_LENGTH_SIZE && charge <= MAX_UNCOMPRESSED_BLOCK) {
+    if (!keep && use === POINT_READ && scratch !== undefined && type === BLOCK_TYPE_LZ4 && size >= COMPRESSED_LENGTH_SIZE && charge <= MAX_UNCOMPRESSED_BLOCK) {
       return pointStream.start(checked, COMPRESSED_LENGTH_SIZE, size, charge, name, offset)
     }
-    let contents = blockContents(checked, size, name, offset)
+    // A compressed block not kept is decoded into the compaction's scratch, else into its own buffer.
+    const decodeInto =
+      !keep && scratch !== undefined && use !== POINT_READ && type !== BLOCK_TYPE_UNCOMPRESSED && charge <= MAX_UNCOMPRESSED_BLOCK
+        ? scratch.takeDecoded(charge)
+        : undefined
+    let contents = blockContents(checked, size, name, offset, decodeInto)
     if (isTableError(contents)) return contents
-    // A raw block is a view of the buffer it was read into (a compressed one is decoded into its own).
-    if (keep && pointScratch.holds(contents)) contents = Buffer.from(contents)
+    // A raw block is a view of the buffer it was read into.
+    if (keep && scratch !== undefined && scratch.holds(contents)) contents = Buffer.from(contents)
     // Every entry is checked unless the block is searched once and dropped (see the module comment).
     const block = parseBlock(contents, name, offset, keep || use !== POINT_READ)
     if (block instanceof Corruption) return block

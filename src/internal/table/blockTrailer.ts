@@ -56,13 +56,20 @@ export const checkBlock = (raw: Uint8Array, size: number, file: string, offset: 
 
 /**
  * The contents of a block `checkBlock` passed: a view of `checked` (no copy) for an uncompressed
- * block, a new buffer for a compressed one; or the `Corruption` when it does not decode, or
- * `NotSupported` when its codec is not installed here.
+ * block, for a compressed one a new buffer (or a view of `into`, when given, long enough and the
+ * codec can decode in place); or the `Corruption` when it does not decode, or `NotSupported` when
+ * its codec is not installed here.
  */
-export const blockContents = (checked: Buffer, size: number, file: string, offset: number): Buffer | Corruption | NotSupported => {
+export const blockContents = (
+  checked: Buffer,
+  size: number,
+  file: string,
+  offset: number,
+  into?: Buffer
+): Buffer | Corruption | NotSupported => {
   const type = checked[size]!
   if (type === BLOCK_TYPE_UNCOMPRESSED) return checked.subarray(0, size)
-  return decompressBlock(checked.subarray(0, size), type, file, offset)
+  return decompressBlock(checked.subarray(0, size), type, file, offset, into)
 }
 
 /** `checkBlock`, then `blockContents`: a block's contents from the bytes read, checked. */

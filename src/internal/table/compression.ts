@@ -153,11 +153,18 @@ const sealCopy = (payload: Uint8Array, limit: number, type: number, trailer: Tra
 }
 
 /**
- * The contents of a block stored with `type` (checksum already verified): a new buffer, or the
- * `Corruption` (named by `file` and `offset`) when the stored bytes do not decode to their
- * recorded length, or `NotSupported` when the codec is not installed.
+ * The contents of a block stored with `type` (checksum already verified): a new buffer (for LZ4, a
+ * view of `into` when given and long enough), or the `Corruption` (named by `file` and `offset`)
+ * when the stored bytes do not decode to their recorded length, or `NotSupported` when the codec
+ * is not installed.
  */
-export const decompressBlock = (stored: Buffer, type: number, file: string, offset: number): Buffer | Corruption | NotSupported => {
+export const decompressBlock = (
+  stored: Buffer,
+  type: number,
+  file: string,
+  offset: number,
+  into?: Buffer
+): Buffer | Corruption | NotSupported => {
   const compression = TYPE_NAMES[type]
   if (compression === undefined || compression === "none") {
     return new Corruption({ file, offset, description: `unknown block type ${type}` })
@@ -172,7 +179,7 @@ export const decompressBlock = (stored: Buffer, type: number, file: string, offs
     switch (compression) {
       case "lz4": {
         // Never the native codec (see the module comment): WebAssembly, else JavaScript.
-        out = Buffer.allocUnsafe(n)
+        out = into !== undefined && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n)
         const arena = lz4Wasm.load(payload, 0, payload.byteLength, n)
         if (arena !== undefined && lz4Wasm.decodeUntil(0, n) === n && lz4Wasm.inputDone()) {
           out.set(arena)
