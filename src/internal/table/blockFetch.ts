@@ -6,9 +6,9 @@
  * file reads synchronously, with the failure found now, or with the effect that reads it when the
  * file system must wait. A block read is checksummed and parsed once, then cached or not by `use`:
  *
- * - `FILL_CACHE` (scans): cached. Read into a buffer every scan reuses (Node allocating a 4 KiB
- *   buffer costs about as much as decoding one): a raw block is copied out of it, a compressed one
- *   decoded into its own buffer.
+ * - `FILL_CACHE` (scans): cached. Read into a buffer every scan reuses, or the iterator's
+ *   `Readahead` window (Node allocating a 4 KiB buffer costs about as much as decoding one): a raw
+ *   block is copied out of it, a compressed one decoded into its own buffer.
  * - `POINT_READ` (`fetchPoint`): cached while the cache has room, then only on the block's second
  *   miss in a while (`BlockCache.admit`, asked once the block is read and its checksum checked,
  *   with the bytes the cache will charge it: a compressed block's decompressed length, which its
@@ -18,8 +18,9 @@
  *   snappy), only its restart array is checked (the checksum vouches for the bytes, and one
  *   bounded seek needs no more); LZ4, it is not decoded here but answered as a `StreamedBlock`,
  *   which the lookup searches while decoding it, as far as the entry it needs.
- * - a `Scratch` (compactions): never cached; read, and a compressed block decoded, into the
- *   scratch (valid until its next fetch), and checked whole, as an iterator walks every entry.
+ * - a `Scratch` (compactions): never cached; read (into the scratch or the iterator's readahead
+ *   window), and a compressed block decoded into the scratch, valid until the next fetch; checked
+ *   whole, as an iterator walks every entry.
  */
 import { isPlatformError } from "@effect/platform/Error"
 import { Buffer } from "node:buffer"
@@ -30,6 +31,7 @@ import type { BlockCache } from "./blockCache.js"
 import { blockContents, checkBlock } from "./blockTrailer.js"
 import { isTableError, type TableFile, type TableError } from "./tableFile.js"
 import type { TableIndex } from "./tableIndex.js"
+import type { Readahead } from "./readahead.js"
 import { StreamedBlock } from "./streamedBlock.js"
 import {
   BLOCK_TRAILER_SIZE,
@@ -58,16 +60,11 @@ export class Scratch {
     this.decoded = grown(this.decoded, length)
     return this.decoded
   }
-
-  /** Whether `view` lies in this scratch's read buffer (so the next fetch may overwrite it). */
-  holds(view: Uint8Array): boolean {
-    return view.buffer === this.bytes.buffer
-  }
 }
 
 /** `bytes`, or a larger buffer when it holds fewer than `length`. */
 const grown = (bytes: Buffer, length: number): Buffer =>
-  // 8 KiB at least (and alloc(0) first): never a slice of Node's shared pool, so `holds` is exact.
+  // 8 KiB at least: never a slice of Node's shared pool.
   bytes.length >= length ? bytes : Buffer.allocUnsafe(Math.max(length, bytes.length * 2, 8192))
 
 /** Point reads: see the module comment. */
@@ -109,10 +106,13 @@ export class BlockFetch {
     private readonly counters: { blockReads: number }
   ) {}
 
-  /** Data block `i` (an index position), for a scan or a compaction. */
-  fetch(i: number, use: ScanUse): Fetched {
+  /**
+   * Data block `i` (an index position), for a scan or a compaction; read through `readahead`
+   * (the iterator's own) when given and the file reads synchronously.
+   */
+  fetch(i: number, use: ScanUse, readahead?: Readahead): Fetched {
     // Only a point read is answered with a streamed block.
-    return this.get(i, use) as Fetched
+    return this.get(i, use, readahead) as Fetched
   }
 
   /**
@@ -123,7 +123,7 @@ export class BlockFetch {
     return this.get(i, POINT_READ)
   }
 
-  private get(i: number, use: BlockUse): Fetched | StreamedBlock {
+  private get(i: number, use: BlockUse, readahead?: Readahead): Fetched | StreamedBlock {
     const offset = this.index.offsets[i]!
     const cached = this.cache.get(this.file.number, offset)
     if (cached !== undefined) return cached
@@ -140,7 +140,7 @@ export class BlockFetch {
     const scratch = use === FILL_CACHE ? scanScratch : use === POINT_READ ? pointScratch : use
     let raw: Uint8Array
     try {
-      raw = readAtSync(offset, length, scratch.take(length))
+      raw = readahead?.read(this.index, i, readAtSync) ?? readAtSync(offset, length, scratch.take(length))
     } catch (error) {
       if (isPlatformError(error)) return error
       throw error
@@ -152,9 +152,10 @@ export class BlockFetch {
    * Checks a block read at `offset` and parses it, then caches it or not as `use` says: a scan's
    * always, a point read's when the cache admits it, asked with the bytes the cache would charge
    * (the contents as the read path uses them: decompressed, their length the stored prefix).
-   * `scratch`: the reused buffers the block was read into (undefined when the read made its own):
-   * a raw block the cache keeps is copied out of it; a point read's LZ4 block the cache does not
-   * keep is streamed instead (`StreamedBlock`); a compaction's compressed block is decoded into it.
+   * `scratch`: the reused buffers of the read (undefined when the read made its own buffer); the
+   * block was read into it or into the iterator's readahead window, reused too: a raw block the
+   * cache keeps is copied out; a point read's LZ4 block the cache does not keep is streamed
+   * instead (`StreamedBlock`); a compaction's compressed block is decoded into the scratch.
    */
   private parse(
     raw: Uint8Array,
@@ -187,7 +188,7 @@ export class BlockFetch {
     let contents = blockContents(checked, size, name, offset, decodeInto)
     if (isTableError(contents)) return contents
     // A raw block is a view of the buffer it was read into.
-    if (keep && scratch !== undefined && scratch.holds(contents)) contents = Buffer.from(contents)
+    if (keep && scratch !== undefined && type === BLOCK_TYPE_UNCOMPRESSED) contents = Buffer.from(contents)
     // Every entry is checked unless the block is searched once and dropped (see the module comment).
     const block = parseBlock(contents, name, offset, keep || use !== POINT_READ)
     if (block instanceof Corruption) return block

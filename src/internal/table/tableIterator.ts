@@ -14,6 +14,7 @@ import type { Kind } from "../key/internalKey.js"
 import type { InternalIterator } from "../iter/internalIterator.js"
 import { Block, BlockIterator } from "./block.js"
 import type { BlockFetch, ScanUse } from "./blockFetch.js"
+import { Readahead } from "./readahead.js"
 import { isTableError, type TableError } from "./tableFile.js"
 import type { TableIndex } from "./tableIndex.js"
 
@@ -38,6 +39,8 @@ export class TableIterator implements InternalIterator {
   private targetSeq = 0
   /** While pending: the fetch's effect reading the block, or the failure it met. */
   private waiting: Effect.Effect<Block, TableError> | TableError | undefined = undefined
+  /** Reads blocks ahead while the iterator walks them in order. */
+  private readonly readahead = new Readahead()
 
   constructor(
     private readonly fetch: BlockFetch,
@@ -130,7 +133,7 @@ export class TableIterator implements InternalIterator {
   private enter(i: number, action: Action): boolean {
     this.blockIndex = i
     if (this.loadedIndex !== i) {
-      const block = this.fetch.fetch(i, this.use)
+      const block = this.fetch.fetch(i, this.use, this.readahead)
       if (!(block instanceof Block)) {
         this.pendingAction = action
         this.waiting = block

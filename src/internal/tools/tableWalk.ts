@@ -17,6 +17,7 @@ import { compareInternal, KIND_DELETE, type Kind } from "../key/internalKey.js"
 import { Block, BlockIterator } from "../table/block.js"
 import { BlockCache } from "../table/blockCache.js"
 import { Scratch } from "../table/blockFetch.js"
+import { Readahead } from "../table/readahead.js"
 import { isTableError, type TableError, tableFileOf } from "../table/tableFile.js"
 import { openTable, type TableCounters, TableReader } from "../table/tableReader.js"
 import { damage, type Damage, fromCorruption } from "./damage.js"
@@ -117,6 +118,7 @@ export const walkTable = (
   Effect.gen(function* () {
     const index = reader.index
     const scratch = new Scratch()
+    const readahead = new Readahead()
     const it = new BlockIterator()
     const problems: Array<Damage> = []
     const badBlocks: Array<number> = []
@@ -133,7 +135,7 @@ export const walkTable = (
 
     for (let i = 0; i < index.length && !stopped; i++) {
       const offset = index.offsets[i]!
-      const block = yield* settle(reader.blocks.fetch(i, scratch), Block)
+      const block = yield* settle(reader.blocks.fetch(i, scratch, readahead), Block)
       blocksRead++
       if (block instanceof Corruption) {
         problems.push(fromCorruption(block))
