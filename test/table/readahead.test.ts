@@ -2,7 +2,7 @@
  * Readahead (internal/table/readahead.ts) over a fake table file: every block it answers with is
  * the file's bytes at the block's place, whatever order the blocks are asked in; a walk in order
  * takes a few reads, not one a block; a jump reads one block; a failed read leaves no stale
- * window; the window never spans a gap between blocks.
+ * window and ends reading ahead; the window never spans a gap between blocks.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
@@ -113,7 +113,7 @@ describe("readahead", () => {
     assert.deepStrictEqual(reads, [1005, 1005])
   })
 
-  it("a read that fails leaves no window behind", () => {
+  it("a read that fails leaves no window behind, and reads no more windows", () => {
     const { bytes, index } = fileOf(Array.from({ length: 50 }, () => 1000))
     const { read, reads, state } = reader(bytes)
     const ahead = new Readahead()
@@ -124,9 +124,10 @@ describe("readahead", () => {
     assert.throws(() => fetch(ahead, index, 18, read))
     state.failing = false
     reads.length = 0
-    // Block 2 was in the window read before the failures, whose buffer they overwrote: read again.
-    assert.deepStrictEqual(fetch(ahead, index, 2, read), expected(bytes, index, 2))
-    assert.deepStrictEqual(reads, [1005])
+    // Block 2 was in the window read before the failures, whose buffer they overwrote: read again;
+    // and after a failed window no more windows: each block alone.
+    for (const i of [2, 3, 4, 5]) assert.deepStrictEqual(fetch(ahead, index, i, read), expected(bytes, index, i))
+    assert.deepStrictEqual(reads, [1005, 1005, 1005, 1005])
   })
 
   it("the window stops at a gap between blocks, and at the end of a short file", () => {

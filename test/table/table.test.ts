@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Buffer } from "node:buffer"
+import { SystemError } from "@effect/platform/Error"
 import { Effect, Exit } from "effect"
 import { Corruption } from "../../src/errors.js"
 import { compareInternal, KIND_DELETE, KIND_PUT, type Kind, MAX_SEQUENCE } from "../../src/internal/key/internalKey.js"
@@ -616,6 +617,75 @@ describe("table with a synchronous positional read", () => {
       // A caching iterator over the same table does fill it.
       yield* scanForward(reader.iterator())
       assert.isAbove(cache.entries, 0)
+    })
+  )
+
+  it.effect("scans and compactions read ahead, and a window that fails to read past a block does not fail the block", () =>
+    Effect.gen(function* () {
+      const probe = openSync(new BlockCache(0))
+      const blocks = probe.index.length
+      assert.isAbove(blocks, 40)
+      // The file fails every read that covers the start of block `bad` (as a bad sector there would).
+      const bad = Math.floor(blocks / 2)
+      const badAt = probe.index.offsets[bad]!
+      const reads: Array<number> = []
+      const inner = syncFile(9, bytes)
+      const file: TableFile = {
+        ...inner,
+        readAtSync: (offset, length, into) => {
+          reads.push(length)
+          if (offset <= badAt && badAt < offset + length) {
+            throw new SystemError({ reason: "Unknown", module: "FileSystem", method: "read", description: "injected" })
+          }
+          return inner.readAtSync!(offset, length, into)
+        }
+      }
+      const expectedBefore = entries.filter((e) => compareInternal(e.key, e.seq, probe.index.keys[bad - 1]!, probe.index.seqs[bad - 1]!) <= 0)
+      for (const fillCache of [true, false]) {
+        // A whole scan of the sound file: a few windows, not a read per block.
+        let whole = 0
+        const counted: TableFile = { ...inner, readAtSync: (offset, length, into) => (whole++, inner.readAtSync!(offset, length, into)) }
+        const sound = openTable(counted, new BlockCache(fillCache ? 64 * 1024 * 1024 : 0), newCounters()) as TableReader
+        whole = 0
+        assert.strictEqual((yield* scanForward(sound.iterator(fillCache))).length, entries.length)
+        assert.isBelow(whole, blocks / 5, `${whole} reads for ${blocks} blocks`)
+
+        const reader = openTable(file, new BlockCache(fillCache ? 64 * 1024 * 1024 : 0), newCounters())
+        assert.instanceOf(reader, TableReader)
+        reads.length = 0
+        const it = (reader as TableReader).iterator(fillCache)
+        it.seekToFirst()
+        let seen = 0
+        while (it.valid()) {
+          seen++
+          it.next()
+        }
+        // Every entry before block `bad` is read; the scan stops there, with the read's error.
+        assert.strictEqual(seen, expectedBefore.length, `fillCache ${fillCache}`)
+        assert.isTrue(it.pending(), "the failed block leaves the iterator pending")
+        const failed = yield* Effect.exit(it.load())
+        assert.isTrue(Exit.isFailure(failed))
+        // After the failed window, blocks are read alone: the one that fails is the bad one.
+        assert.strictEqual(reads.at(-1), probe.index.sizes[bad]! + 5)
+      }
+    })
+  )
+
+  it.effect("a scan reads ahead through blocks the cache holds every other one of", () =>
+    Effect.gen(function* () {
+      let reads = 0
+      const inner = syncFile(9, bytes)
+      const counted: TableFile = { ...inner, readAtSync: (offset, length, into) => (reads++, inner.readAtSync!(offset, length, into)) }
+      const cache = new BlockCache(64 * 1024 * 1024)
+      const reader = openTable(counted, cache, newCounters()) as TableReader
+      const blocks = reader.index.length
+      // Point reads cache the blocks they read while the cache has room.
+      for (let i = 0; i < blocks; i += 2) reader.get(reader.index.keys[i]!, MAX_SEQUENCE)
+      assert.isAtLeast(cache.entries, blocks / 4)
+      reads = 0
+      assert.strictEqual((yield* scanForward(reader.iterator())).length, entries.length)
+      // A cached block is a step of the walk, not a jump: the blocks between are read in windows.
+      assert.isBelow(reads, blocks / 5, `${reads} reads for ${blocks} blocks`)
     })
   )
 

@@ -126,7 +126,11 @@ export class BlockFetch {
   private get(i: number, use: BlockUse, readahead?: Readahead): Fetched | StreamedBlock {
     const offset = this.index.offsets[i]!
     const cached = this.cache.get(this.file.number, offset)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) {
+      // The walk goes on through cached blocks: the next one read continues its run.
+      readahead?.passed(i)
+      return cached
+    }
     const size = this.index.sizes[i]!
     const length = size + BLOCK_TRAILER_SIZE
     const readAtSync = this.file.readAtSync
@@ -138,9 +142,16 @@ export class BlockFetch {
       })
     }
     const scratch = use === FILL_CACHE ? scanScratch : use === POINT_READ ? pointScratch : use
-    let raw: Uint8Array
+    let raw: Uint8Array | undefined
     try {
-      raw = readahead?.read(this.index, i, readAtSync) ?? readAtSync(offset, length, scratch.take(length))
+      raw = readahead?.read(this.index, i, readAtSync)
+    } catch (error) {
+      // A window that failed to read may have failed past this block: the block is read alone,
+      // so its own read says whether it can be (a scan stops where it did without readahead).
+      if (!isPlatformError(error)) throw error
+    }
+    try {
+      raw ??= readAtSync(offset, length, scratch.take(length))
     } catch (error) {
       if (isPlatformError(error)) return error
       throw error
@@ -169,7 +180,8 @@ export class BlockFetch {
     const checked = checkBlock(raw, size, name, offset)
     if (checked instanceof Corruption) return checked
     const type = checked[size]!
-    // A raw block is charged the read buffer its view keeps (contents and trailer).
+    // A raw block is charged the bytes read (contents and trailer: the buffer it keeps when read
+    // into its own, 5 bytes more than the copy it keeps when read into a reused one).
     const charge =
       type === BLOCK_TYPE_UNCOMPRESSED
         ? size + BLOCK_TRAILER_SIZE
@@ -180,9 +192,10 @@ export class BlockFetch {
     if (!keep && use === POINT_READ && scratch !== undefined && type === BLOCK_TYPE_LZ4 && size >= COMPRESSED_LENGTH_SIZE && charge <= MAX_UNCOMPRESSED_BLOCK) {
       return pointStream.start(checked, COMPRESSED_LENGTH_SIZE, size, charge, name, offset)
     }
-    // A compressed block not kept is decoded into the compaction's scratch, else into its own buffer.
+    // An LZ4 block not kept is decoded into the compaction's scratch, else into its own buffer
+    // (the other codecs always make their own).
     const decodeInto =
-      !keep && scratch !== undefined && use !== POINT_READ && type !== BLOCK_TYPE_UNCOMPRESSED && charge <= MAX_UNCOMPRESSED_BLOCK
+      !keep && scratch !== undefined && use !== POINT_READ && type === BLOCK_TYPE_LZ4 && charge <= MAX_UNCOMPRESSED_BLOCK
         ? scratch.takeDecoded(charge)
         : undefined
     let contents = blockContents(checked, size, name, offset, decodeInto)

@@ -1,8 +1,8 @@
 /**
  * Readahead for one table iterator (RocksDB's automatic iterator readahead): once the iterator
- * asks for two neighbouring data blocks in a row, a block not yet read is read with its next
- * neighbours in the same direction, as many whole blocks as a window holds, in one call. The
- * window starts at `FIRST_WINDOW` and doubles with each such read up to `MAX_WINDOW`; a jump
+ * is at two neighbouring data blocks in a row (read, or found in the block cache), a block not
+ * yet read is read with its next neighbours in the same direction, as many whole blocks as a
+ * window holds, in one call. The window starts at `FIRST_WINDOW` and doubles with each such read up to `MAX_WINDOW`; a jump
  * (a seek elsewhere) starts over with single blocks.
  *
  * A read on this machine costs 5 to 12 us whatever its size up to a few pages (a system call),
@@ -34,8 +34,21 @@ export class Readahead {
   private last = -2
   private run = 0
   private window = 0
+  /** A window read failed: this iterator reads single blocks from then on. */
+  private failed = false
   /** Reads of more than one block made (for tests and stats). */
   windowReads = 0
+
+  /** The iterator is at block `i` (read here, or found in the block cache): the run goes on or ends. */
+  passed(i: number): void {
+    if (i === this.last + 1) this.run = this.run > 0 ? this.run + 1 : 1
+    else if (i === this.last - 1) this.run = this.run < 0 ? this.run - 1 : -1
+    else {
+      this.run = 0
+      this.window = 0
+    }
+    this.last = i
+  }
 
   /**
    * Block `i` of `index` as stored (its bytes and trailer): a view of the window when it holds
@@ -44,20 +57,14 @@ export class Readahead {
    * block's only when the file ends first.
    */
   read(index: TableIndex, i: number, readAtSync: ReadAtSync): Uint8Array | undefined {
-    if (i === this.last + 1) this.run = this.run > 0 ? this.run + 1 : 1
-    else if (i === this.last - 1) this.run = this.run < 0 ? this.run - 1 : -1
-    else {
-      this.run = 0
-      this.window = 0
-    }
-    this.last = i
+    this.passed(i)
     const offsets = index.offsets
     const offset = offsets[i]!
     const length = index.sizes[i]! + BLOCK_TRAILER_SIZE
     if (offset >= this.start && offset + length <= this.start + this.filled) {
       return this.buffer.subarray(offset - this.start, offset - this.start + length)
     }
-    if (this.run === 0) return undefined
+    if (this.run === 0 || this.failed) return undefined
     this.window = this.window === 0 ? FIRST_WINDOW : Math.min(2 * this.window, MAX_WINDOW)
     const end = (b: number) => offsets[b]! + index.sizes[b]! + BLOCK_TRAILER_SIZE
     let from = i
@@ -71,9 +78,12 @@ export class Readahead {
     const readStart = offsets[from]!
     const readLength = end(to) - readStart
     if (this.buffer.length < readLength) this.buffer = Buffer.allocUnsafe(Math.max(readLength, this.window))
-    // Nothing is claimed while the read runs: a read that throws leaves an empty window.
+    // Nothing is claimed while the read runs: a read that throws leaves an empty window, and no
+    // more windows (the caller reads the block alone, to learn whether that block can be read).
     this.filled = 0
+    this.failed = true
     const got = readAtSync(readStart, readLength, this.buffer)
+    this.failed = false
     if (got.buffer !== this.buffer.buffer || got.byteOffset !== this.buffer.byteOffset) this.buffer.set(got)
     this.start = readStart
     this.filled = got.byteLength
