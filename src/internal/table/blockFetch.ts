@@ -32,6 +32,7 @@ import { blockContents, checkBlock } from "./blockTrailer.js"
 import { isTableError, type TableFile, type TableError } from "./tableFile.js"
 import type { TableIndex } from "./tableIndex.js"
 import type { Readahead } from "./readahead.js"
+import { Scratch } from "./scratch.js"
 import { StreamedBlock } from "./streamedBlock.js"
 import {
   BLOCK_TRAILER_SIZE,
@@ -40,32 +41,6 @@ import {
   COMPRESSED_LENGTH_SIZE,
   MAX_UNCOMPRESSED_BLOCK
 } from "./tableFormat.js"
-
-/**
- * Reused buffers: one blocks are read into (a block to be cached is copied out of it), one a
- * compressed block that is not cached is decoded into.
- */
-export class Scratch {
-  private bytes: Buffer = Buffer.alloc(0)
-  private decoded: Buffer = Buffer.alloc(0)
-
-  /** At least `length` bytes to read into; what an earlier fetch read there is overwritten. */
-  take(length: number): Buffer {
-    this.bytes = grown(this.bytes, length)
-    return this.bytes
-  }
-
-  /** At least `length` bytes to decode into; what an earlier fetch decoded there is overwritten. */
-  takeDecoded(length: number): Buffer {
-    this.decoded = grown(this.decoded, length)
-    return this.decoded
-  }
-}
-
-/** `bytes`, or a larger buffer when it holds fewer than `length`. */
-const grown = (bytes: Buffer, length: number): Buffer =>
-  // 8 KiB at least: never a slice of Node's shared pool.
-  bytes.length >= length ? bytes : Buffer.allocUnsafe(Math.max(length, bytes.length * 2, 8192))
 
 /** Point reads: see the module comment. */
 export const POINT_READ = 0

@@ -18,6 +18,7 @@
 import { Buffer } from "node:buffer"
 import type { ReadAtSync } from "./tableFile.js"
 import type { TableIndex } from "./tableIndex.js"
+import { grown } from "./scratch.js"
 import { BLOCK_TRAILER_SIZE } from "./tableFormat.js"
 
 /** The first window read ahead, in bytes. */
@@ -36,8 +37,6 @@ export class Readahead {
   private window = 0
   /** A window read failed: this iterator reads single blocks from then on. */
   private failed = false
-  /** Reads of more than one block made (for tests and stats). */
-  windowReads = 0
 
   /** The iterator is at block `i` (read here, or found in the block cache): the run goes on or ends. */
   passed(i: number): void {
@@ -77,7 +76,7 @@ export class Readahead {
     if (from === to) return undefined
     const readStart = offsets[from]!
     const readLength = end(to) - readStart
-    if (this.buffer.length < readLength) this.buffer = Buffer.allocUnsafe(Math.max(readLength, this.window))
+    this.buffer = grown(this.buffer, readLength)
     // Nothing is claimed while the read runs: a read that throws leaves an empty window, and no
     // more windows (the caller reads the block alone, to learn whether that block can be read).
     this.filled = 0
@@ -87,7 +86,6 @@ export class Readahead {
     if (got.buffer !== this.buffer.buffer || got.byteOffset !== this.buffer.byteOffset) this.buffer.set(got)
     this.start = readStart
     this.filled = got.byteLength
-    this.windowReads++
     const at = offset - readStart
     return this.buffer.subarray(at, Math.min(at + length, this.filled))
   }

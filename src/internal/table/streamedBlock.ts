@@ -21,6 +21,7 @@ import { decodeUntil, failure, inputEnd } from "./codec/lz4Block.js"
 import * as lz4Wasm from "./codec/lz4Wasm.js"
 import { readTrailerKind, readTrailerSeq, validTrailer } from "./keyTrailer.js"
 import { readLength, varintEnd } from "./block.js"
+import { grown } from "./scratch.js"
 import { KEY_TRAILER_SIZE } from "./tableFormat.js"
 
 /** The most bytes an entry's three length varints take (5 each). */
@@ -187,7 +188,7 @@ export class StreamedBlock {
 
   /** The reused buffer the JavaScript decoder decodes into, `length` bytes of it. */
   private jsOutput(length: number): Buffer {
-    if (this.own.length < length) this.own = Buffer.allocUnsafe(Math.max(length, 2 * this.own.length))
+    this.own = grown(this.own, length)
     return this.own.subarray(0, length)
   }
 
