@@ -18,6 +18,7 @@ import { workerLayer } from "../../src/internal/background/workerExecutor.js"
 import { DbConfig } from "../../src/internal/dbConfig.js"
 import { KIND_PUT } from "../../src/internal/key/internalKey.js"
 import { Memtable } from "../../src/internal/memtable/memtable.js"
+import * as TableStore from "../../src/internal/table/tableStore.js"
 import * as MemoryFileSystem from "../../src/MemoryFileSystem.js"
 import * as NodeSyncFileSystem from "../../src/NodeSyncFileSystem.js"
 import { resolve } from "../../src/Options.js"
@@ -90,10 +91,14 @@ describe("background work in a worker thread", () => {
       const spawnDyingFirst = (id: number) => (spawned++ === 0 ? dyingThread() : spawn(id))
       const options = yield* resolve({ directory: dir })
       // Built in the test's scope: the executor's worker lives until the scope closes.
+      const config = Layer.succeed(DbConfig, { options, directory: dir, file: (name) => path.join(dir, name) })
       const context = yield* Layer.build(workerLayer(spawnDyingFirst).pipe(
-        Layer.provide(Layer.succeed(DbConfig, { options, directory: dir, file: (name) => path.join(dir, name) }))
+        Layer.provide(TableStore.layer),
+        Layer.provide(config)
       ))
       const executor = Context.get(context, BackgroundExecutor)
+      // A flush does not wait for a thread that is not up (it runs inline meanwhile): start it first.
+      yield* executor.start
       const table = new Memtable(1)
       for (let i = 0; i < 100; i++) table.add(key(i), i + 1, KIND_PUT, value(i))
       let number = 10
@@ -103,12 +108,48 @@ describe("background work in a worker thread", () => {
       assert.isTrue(Option.isSome(error), `a failure, not ${Cause.pretty(first.cause)}`)
       assert.isTrue(isDbError(Option.getOrThrow(error)))
       assert.strictEqual(Option.getOrThrow(error)._tag, "stratadb/BackgroundDefect")
+      yield* executor.start
       const meta = yield* executor.flush(table, () => number++, [])
       assert.strictEqual(spawned, 2)
       assert.strictEqual(meta?.entries, 100)
       assert.strictEqual(meta?.smallestKey, key(0))
       const fs = yield* FileSystem
       assert.strictEqual(Number((yield* fs.stat(path.join(dir, `${String(meta!.number).padStart(6, "0")}.sst`))).size), meta!.size)
+    }).pipe(Effect.provide(NodeSyncFileSystem.layer)), 60_000)
+
+  it.scopedLive("flushes do not wait for a worker that is not up: they run on the database's thread meanwhile", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      // Sequential keys: compactions are trivial moves, which need no thread (one that rewrites waits for it).
+      const options = { directory: dir, writeBufferSize: 64 * 1024 }
+      let spawned = 0
+      // A thread that never says it is ready (and exits when the close asks it to).
+      const neverUp = nodeWith({
+        _tag: "worker",
+        spawn: () => {
+          spawned++
+          return new WorkerThreads.Worker(
+            `const { parentPort } = require("node:worker_threads"); parentPort.on("message", () => process.exit(0))`,
+            { eval: true }
+          )
+        }
+      })
+      const stats = yield* withDb(options, (db) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < 1200; i++) yield* db.put(key(i), value(i))
+          yield* db.flush
+          for (let i = 0; i < 1200; i += 11) assert.strictEqual(textOf(yield* db.get(key(i))), value(i).toString())
+          return yield* db.stats
+        })).pipe(Effect.provide(neverUp))
+      assert.strictEqual(stats.backgroundWork, "worker")
+      assert.isAtLeast(stats.flushes, 2)
+      // Every flush's table is there: only trivial moves (no thread needed) re-levelled any.
+      assert.strictEqual(stats.levels.reduce((n, l) => n + l.tables, 0), stats.flushes)
+      assert.strictEqual(spawned, 1, "one start, not one per flush")
+      yield* withDb(options, (db) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < 1200; i++) assert.strictEqual(textOf(yield* db.get(key(i))), value(i).toString(), key(i))
+        }))
     }).pipe(Effect.provide(NodeSyncFileSystem.layer)), 60_000)
 
   it.scoped("a worker that cannot start is the background error; nothing acknowledged is lost", () =>

@@ -44,6 +44,8 @@ export interface BackgroundExecutor {
   ) => Effect.Effect<FileMeta | undefined, JobError>
   /** Runs the compaction (not a trivial move), its outputs numbered by `newFileNumber`. */
   readonly compact: (job: CompactionJob, newFileNumber: () => number) => Effect.Effect<CompactionOutcome, JobError>
+  /** Starts the executor's thread, if it has one and it is not up, and waits until it is. */
+  readonly start: Effect.Effect<void, JobError>
 }
 
 export const BackgroundExecutor = Context.GenericTag<BackgroundExecutor>("stratadb/BackgroundExecutor")
@@ -62,7 +64,8 @@ export const inlineLayer: Layer.Layer<BackgroundExecutor, never, TableStore> = L
           newFileNumber: Effect.sync(newFileNumber),
           snapshots: job.snapshots,
           oldestReader: job.oldestReader
-        })
+        }),
+      start: Effect.void
     })
   })
 )

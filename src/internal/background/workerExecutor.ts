@@ -4,6 +4,11 @@
  * job and kept for the next. The database's thread packs a memtable for a flush (the worker sorts
  * it and builds the table) or sends a compaction's task, then waits.
  *
+ * - Loading the worker's modules takes 0.7 s or more. A flush that comes while the thread is not up
+ *   does not wait for it: it starts the thread and runs on the database's thread meanwhile, as the
+ *   inline executor would (the same code, the same table). A compaction waits for the thread. A
+ *   thread that fails to start fails the next job with `BackgroundDefect`.
+ *
  * - A worker that dies, or whose job dies, is retired: the job fails with `BackgroundDefect` (the
  *   compactor keeps it as the background error) and the next job gets a fresh worker.
  * - Interrupting a job interrupts it in the worker, which removes the table it was writing. Closing
@@ -21,6 +26,8 @@ import { BackgroundDefect } from "../../errors.js"
 import type { CompactionOutcome } from "../compaction/compactionJob.js"
 import { DbConfig } from "../dbConfig.js"
 import type { FileMeta } from "../version/fileMeta.js"
+import { writeMemtable } from "../flush.js"
+import { TableStore } from "../table/tableStore.js"
 import { BackgroundExecutor, type JobError } from "./executor.js"
 import { packMemtable, transferList } from "./packedRun.js"
 import { decodeFailure, type JobSite, type WorkerEvent, type WorkerRequest } from "./workerProtocol.js"
@@ -56,11 +63,14 @@ const encode = (message: WorkerRequest) =>
   message._tag === "flush" ? Effect.as(Transferable.addAll(transferList(message.run)), message) : Effect.succeed(message)
 
 /** The worker executor; `spawn` starts the thread that runs workerMain. */
-export const workerLayer = (spawn: (id: number) => WorkerThreads.Worker): Layer.Layer<BackgroundExecutor, never, DbConfig> =>
+export const workerLayer = (
+  spawn: (id: number) => WorkerThreads.Worker
+): Layer.Layer<BackgroundExecutor, never, DbConfig | TableStore> =>
   Layer.scoped(BackgroundExecutor, make).pipe(Layer.provide(NodeWorker.layer(spawn)))
 
 const make = Effect.gen(function* () {
   const config = yield* DbConfig
+  const store = yield* TableStore
   const manager = yield* Worker.WorkerManager
   const spawner = yield* Worker.Spawner
   const layerScope = yield* Scope.Scope
@@ -68,6 +78,10 @@ const make = Effect.gen(function* () {
   const spawnLock = yield* Effect.makeSemaphore(1)
   let current: Spawned | undefined = undefined
   let jobIds = 0
+  /** A start runs in the background (`startInBackground`). */
+  let starting = false
+  /** How the last start in the background failed, until a job reports it or a start succeeds. */
+  let startFailure: BackgroundDefect | undefined = undefined
 
   /**
    * The current worker, or a fresh one. The thread is watched: one that fails to start (platform's
@@ -109,9 +123,25 @@ const make = Effect.gen(function* () {
         spawned.thread?.ref()
       }))
       current = spawned
+      startFailure = undefined
+      // Until a job uses it, the idle thread does not keep the process alive (see `busy`).
+      if (spawned.jobs === 0) spawned.thread?.unref()
       return spawned
     }).pipe(Effect.mapError((cause) => defect("the background worker did not start", cause)))
   }))
+
+  /** The current worker if it is up, else undefined (and a start, in the background, unless one runs). */
+  const upOrStarting: Effect.Effect<Spawned | undefined> = Effect.suspend(() => {
+    if (current !== undefined && !current.dead) return Effect.succeed(current)
+    if (starting) return Effect.succeed(undefined)
+    starting = true
+    return acquire.pipe(
+      Effect.catchAll((failure) => Effect.sync(() => void (startFailure = failure))),
+      Effect.ensuring(Effect.sync(() => void (starting = false))),
+      Effect.forkIn(layerScope),
+      Effect.as(undefined)
+    )
+  })
 
   /** Closes the worker (if still the current one): the next job spawns another. */
   const retire = (spawned: Spawned): Effect.Effect<void> =>
@@ -120,34 +150,44 @@ const make = Effect.gen(function* () {
       return Scope.close(spawned.scope, Exit.void)
     })
 
+  /** Runs `job` on the current worker, or a fresh one (see `onSpawned`). */
+  const onWorker = <A>(job: (worker: BackgroundWorker) => Effect.Effect<A, unknown>): Effect.Effect<A, JobError> =>
+    Effect.flatMap(acquire, (spawned) => onSpawned(spawned, job))
+
   /**
-   * Runs `job` on the worker; a typed failure comes back decoded, anything else (the worker died,
+   * Runs `job` on `spawned`; a typed failure comes back decoded, anything else (the worker died,
    * a defect in the job) retires the worker and is a `BackgroundDefect`.
    */
-  const onWorker = <A>(job: (worker: BackgroundWorker) => Effect.Effect<A, unknown>): Effect.Effect<A, JobError> =>
-    Effect.flatMap(acquire, (spawned) =>
-      job(spawned.worker).pipe(
-        busy(spawned),
-        Effect.catchAllCause((cause): Effect.Effect<A, JobError> => {
-          // The caller interrupted the job (unless the thread is gone: its requests end so too).
-          if (Cause.isInterruptedOnly(cause) && !spawned.dead) return Effect.failCause(cause as Cause.Cause<never>)
-          const failure = Cause.failureOption(cause)
-          if (Option.isSome(failure) && !isWorkerError(failure.value)) {
-            const decoded = decodeFailure(failure.value)
-            if (Either.isRight(decoded)) return Effect.fail(decoded.right)
-          }
-          const reason = Option.isSome(failure) ? failure.value : Cause.squash(cause)
-          return Effect.zipRight(retire(spawned), Effect.fail(defect("the background worker failed", reason)))
-        })
-      ))
+  const onSpawned = <A>(spawned: Spawned, job: (worker: BackgroundWorker) => Effect.Effect<A, unknown>): Effect.Effect<A, JobError> =>
+    job(spawned.worker).pipe(
+      busy(spawned),
+      Effect.catchAllCause((cause): Effect.Effect<A, JobError> => {
+        // The caller interrupted the job (unless the thread is gone: its requests end so too).
+        if (Cause.isInterruptedOnly(cause) && !spawned.dead) return Effect.failCause(cause as Cause.Cause<never>)
+        const failure = Cause.failureOption(cause)
+        if (Option.isSome(failure) && !isWorkerError(failure.value)) {
+          const decoded = decodeFailure(failure.value)
+          if (Either.isRight(decoded)) return Effect.fail(decoded.right)
+        }
+        const reason = Option.isSome(failure) ? failure.value : Cause.squash(cause)
+        return Effect.zipRight(retire(spawned), Effect.fail(defect("the background worker failed", reason)))
+      })
+    )
 
-  const flush = (table: Parameters<BackgroundExecutor["flush"]>[0], newFileNumber: () => number, snapshots: ReadonlyArray<number>) =>
+  const flush: BackgroundExecutor["flush"] = (table, newFileNumber, snapshots) =>
     Effect.gen(function* () {
       if (table.isEmpty) return undefined
+      if (startFailure !== undefined) {
+        const failure = startFailure
+        startFailure = undefined
+        return yield* Effect.fail(failure)
+      }
+      const spawned = yield* upOrStarting
+      if (spawned === undefined) return yield* writeMemtable(table, { store, newFileNumber }, snapshots)
       const run = yield* packMemtable(table)
       const fileNumber = newFileNumber()
       const request: WorkerRequest = { _tag: "flush", site, run, snapshots: [...snapshots], fileNumber }
-      return yield* onWorker((worker) =>
+      return yield* onSpawned(spawned, (worker) =>
         Effect.map(worker.executeEffect(request), (event): FileMeta | undefined => {
           if (event._tag !== "flushed") throw new Error(`unexpected answer to a flush: ${event._tag}`)
           return event.meta
@@ -194,7 +234,7 @@ const make = Effect.gen(function* () {
 
   // Started by the first job, not at open: a database that never flushes (many short-lived
   // ones, in tests) never pays the second or so of loading the worker's modules.
-  return BackgroundExecutor.of({ kind: "worker", flush, compact })
+  return BackgroundExecutor.of({ kind: "worker", flush, compact, start: Effect.asVoid(acquire) })
 })
 
 const defect = (description: string, cause: unknown) =>
