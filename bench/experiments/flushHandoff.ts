@@ -10,7 +10,7 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import { Memtable } from "../../src/internal/memtable/memtable.js"
-import { encodeBatch, setSequence, decodeBatch } from "../../src/internal/wal/batchCodec.js"
+import { encodeBatch, setSequence } from "../../src/internal/wal/batchCodec.js"
 import { KIND_PUT } from "../../src/internal/key/internalKey.js"
 import { LogWriter } from "../../src/internal/record/logWriter.js"
 import { readLog } from "../../src/internal/record/logReader.js"
@@ -30,7 +30,7 @@ for (let round = 0; round < 9; round++) {
     const k = (i * 7919 + round) % 10000000
     const b = encodeBatch([{ kind: KIND_PUT, key: dbKey(k).toString("latin1"), value: fillDbValue(k, 0, v), valueLength: 100 }])
     setSequence(b.payload, seq)
-    m.add(b.keys[0]!, seq, KIND_PUT, b.values[0]!)
+    m.addBatch(b, seq)
     frames.push(w.frame(b.payload))
     seq++
   }
@@ -48,7 +48,7 @@ for (let round = 0; round < 9; round++) {
   t = performance.now()
   const read = readLog(fs.readFileSync(file))
   const rebuilt = new Memtable(1)
-  for (const payload of read.records) decodeBatch(payload, (key, s, kind, value) => rebuilt.add(key, s, kind, value))
+  for (const payload of read.records) rebuilt.addRecord(payload)
   const r2 = Effect.runSync(packMemtable(rebuilt))
   forEachSorted(r2, [], () => {})
   rebuildMs.push(performance.now() - t)

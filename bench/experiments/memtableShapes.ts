@@ -401,8 +401,7 @@ const makeMapShape = (): Shape => {
   }
   return {
     apply(batch, first) {
-      const { keys, kinds, values } = batch
-      for (let i = 0; i < keys.length; i++) memtable.add(keys[i]!, first + i, kinds[i]!, values[i]!)
+      memtable.addBatch(batch, first)
       // The payload chunk keeps the whole payload alive (header, key copy, varints), 8-aligned.
       payloadBytes += (batch.payload.byteLength + 7) & ~7
     },
@@ -434,8 +433,8 @@ const makeMapShape = (): Shape => {
 
 const makeArenaShape = (arena: ArenaMemtable = new ArenaMemtable()): Shape => ({
   apply(batch, first) {
-    const { keys, kinds, values } = batch
-    for (let i = 0; i < keys.length; i++) arena.add(keys[i]!, first + i, kinds[i]!, values[i]!)
+    const { payload, keys, kinds, valueStarts, valueEnds } = batch
+    for (let i = 0; i < keys.length; i++) arena.add(keys[i]!, first + i, kinds[i]!, payload.subarray(valueStarts[i]!, valueEnds[i]!))
   },
   getValue(key, seq) {
     const node = arena.get(key, seq)

@@ -75,7 +75,7 @@ const memtableBytesInRange = (table: Memtable, range: KeyRange): number => {
   let total = 0
   for (let i = from; i < to; i++) {
     const key = keys[i]!
-    for (let e = table.chain(key); e !== undefined; e = e.older) total += key.length + e.value.byteLength
+    for (let e = table.chain(key); e !== undefined; e = e.older) total += key.length + e.valueLength
   }
   return total
 }

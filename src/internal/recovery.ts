@@ -21,7 +21,7 @@ import { syncDirectory } from "./fs/fileIo.js"
 import { writeMemtable } from "./flush.js"
 import { Memtable as Table } from "./memtable/memtable.js"
 import { liveFiles } from "./version/version.js"
-import { BatchFormatError, DecodeError, decodeBatch } from "./wal/batchCodec.js"
+import { BatchFormatError, DecodeError } from "./wal/batchCodec.js"
 
 export const recover: Effect.Effect<
   void,
@@ -102,7 +102,7 @@ export const recover: Effect.Effect<
     }
     for (let r = 0; r < log.records.length; r++) {
       const end = yield* Effect.try({
-        try: () => decodeBatch(log.records[r]!, (key, seq, kind, value) => recovered.add(key, seq, kind, value)),
+        try: () => recovered.addRecord(log.records[r]!),
         catch: (e) =>
           new Corruption({
             file: name,

@@ -216,13 +216,10 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
     })
 
   const apply = (batch: EncodedBatch, first: number) => {
-    const { keys, kinds, values } = batch
+    const { keys, kinds } = batch
+    memtables.addBatch(batch, first)
     let deletes = 0
-    for (let i = 0; i < keys.length; i++) {
-      const kind = kinds[i]!
-      if (kind === KIND_DELETE) deletes++
-      memtables.add(keys[i]!, first + i, kind, values[i]!)
-    }
+    for (let i = 0; i < kinds.length; i++) if (kinds[i] === KIND_DELETE) deletes++
     state.counters.puts += keys.length - deletes
     state.counters.deletes += deletes
     if (watchers.size > 0) for (const w of watchers) for (const k of keys) w.add(k)

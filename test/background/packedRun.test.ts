@@ -11,6 +11,7 @@ import { forEachSorted, packMemtable } from "../../src/internal/background/packe
 import { KIND_DELETE, KIND_PUT, type Kind } from "../../src/internal/key/internalKey.js"
 import { Memtable } from "../../src/internal/memtable/memtable.js"
 import { neededBySnapshot } from "../../src/internal/snapshotRetention.js"
+import { encodeBatch, setSequence } from "../../src/internal/wal/batchCodec.js"
 
 type Row = readonly [key: string, seq: number, kind: Kind, value: string]
 
@@ -45,28 +46,50 @@ const writeArb = fc.array(
   { maxLength: 200 }
 )
 
+/**
+ * `writes` into a memtable as the writer adds them: in batches (sizes from `cuts`, each at least
+ * one write), sequences 1, 2, ... in order.
+ */
+const memtableOf = (writes: ReadonlyArray<{ key: string; put: boolean; value: string }>, cuts: ReadonlyArray<number>) => {
+  const table = new Memtable(1)
+  let at = 0
+  for (let c = 0; at < writes.length; c++) {
+    const size = Math.min(writes.length - at, 1 + (cuts[c % Math.max(1, cuts.length)] ?? 0))
+    const batch = encodeBatch(writes.slice(at, at + size).map((w) =>
+      w.put
+        ? { kind: KIND_PUT, key: w.key, value: Buffer.from(w.value, "latin1"), valueLength: w.value.length }
+        : { kind: KIND_DELETE, key: w.key, value: undefined, valueLength: 0 }
+    ))
+    setSequence(batch.payload, at + 1)
+    table.addBatch(batch, at + 1)
+    at += size
+  }
+  return table
+}
+
 describe("packed run", () => {
   it.effect.prop(
     "replays a memtable's entries in internal-key order, keeping the versions snapshots need, as an inline flush does",
-    [writeArb, fc.array(fc.integer({ min: 0, max: 220 }), { maxLength: 6 })],
-    ([writes, rawSnapshots]) =>
+    [writeArb, fc.array(fc.integer({ min: 0, max: 220 }), { maxLength: 6 }), fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 8 })],
+    ([writes, rawSnapshots, cuts]) =>
       Effect.gen(function* () {
-        const table = new Memtable(1)
-        writes.forEach((w, i) => table.add(w.key, i + 1, w.put ? KIND_PUT : KIND_DELETE, w.put ? Buffer.from(w.value, "latin1") : new Uint8Array(0)))
+        const table = memtableOf(writes, cuts)
+        assert.strictEqual(table.entries, writes.length)
         const snapshots = [...new Set(rawSnapshots)].sort((a, b) => a - b)
         assert.deepStrictEqual(yield* packedOrder(table, snapshots), inlineOrder(table, snapshots))
       }),
     { fastCheck: { numRuns: 200 } }
   )
 
-  it.effect("packs values into one buffer no larger than twice what they hold", () =>
+  it.effect("packs the memtable's batch payloads end to end, byte for byte, entries added one by one included", () =>
     Effect.gen(function* () {
       const table = new Memtable(1)
       for (let i = 0; i < 1000; i++) table.add(`k${i}`, i + 1, KIND_PUT, new Uint8Array(100).fill(i & 255))
       const run = yield* packMemtable(table)
-      assert.strictEqual(run.seqs.length, 1000)
-      assert.strictEqual(run.valueEnds[999], 100_000)
-      assert.isAtMost(run.values.byteLength, 200_000)
+      assert.strictEqual(run.recordEnds.length, 1000)
+      assert.strictEqual(run.records.byteLength, table.recordBytes)
+      assert.strictEqual(run.recordEnds[999], table.recordBytes)
+      assert.deepStrictEqual(Buffer.from(run.records), Buffer.concat(table.records()))
       let n = 0
       forEachSorted(run, [], (key, _seq, _kind, value) => {
         const i = Number(key.slice(1))

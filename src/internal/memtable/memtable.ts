@@ -3,8 +3,13 @@
  * O(1) inserts and point reads; the sorted order that flushes and scans need is built on demand
  * (and cached until a new key arrives). Every version is kept, so snapshots and iterators opened
  * earlier read consistently; the flush drops what no snapshot needs.
+ *
+ * Every entry arrives in a batch payload (the WAL record, doc/log_format.md), and the memtable keeps
+ * the payloads (its values are views into them anyway): a flush on the worker sends them as they
+ * are (internal/background/packedRun.ts) instead of walking the map.
  */
 import type { Kind } from "../key/internalKey.js"
+import { decodeBatch, encodeBatch, type EncodedBatch, setSequence } from "../wal/batchCodec.js"
 import { MemEntry, visibleAt } from "./memEntry.js"
 
 /**
@@ -23,6 +28,9 @@ export class Memtable {
   /** Distinct keys in insertion order. */
   private readonly keys: Array<string> = []
   private sorted: Array<string> | undefined = undefined
+  /** The batch payloads of every entry, in arrival order, and their bytes. */
+  private readonly _records: Array<Uint8Array> = []
+  private _recordBytes = 0
   private _bytes = 0
   private _entries = 0
   private _minSeq = Number.POSITIVE_INFINITY
@@ -31,14 +39,57 @@ export class Memtable {
   /** @param logNumber the WAL that holds this memtable's writes. */
   constructor(readonly logNumber: number) {}
 
+  /** Adds a committed batch whose first entry has sequence `first` (stamped in its payload). */
+  addBatch(batch: Pick<EncodedBatch, "payload" | "keys" | "kinds" | "valueStarts" | "valueEnds">, first: number): void {
+    const { payload, keys, kinds, valueStarts, valueEnds } = batch
+    this.record(payload)
+    for (let i = 0; i < keys.length; i++) this.insert(keys[i]!, first + i, kinds[i]!, payload, valueStarts[i]!, valueEnds[i]!)
+  }
+
+  /**
+   * Adds the entries of a logged batch payload (recovery). Throws what `decodeBatch` throws on a
+   * payload that does not parse; the memtable is then not to be used.
+   */
+  addRecord(payload: Uint8Array): number {
+    const last = decodeBatch(payload, (key, seq, kind, value) => {
+      // The value is a view of the payload's bytes.
+      const start = value.byteLength === 0 ? 0 : value.byteOffset - payload.byteOffset
+      this.insert(key, seq, kind, payload, start, start + value.byteLength)
+    })
+    this.record(payload)
+    return last
+  }
+
+  /** Adds one entry on its own, as a batch of one (repair, tests). */
   add(key: string, seq: number, kind: Kind, value: Uint8Array): void {
+    const batch = encodeBatch([{ kind, key, value, valueLength: value.byteLength }])
+    setSequence(batch.payload, seq)
+    this.addBatch(batch, seq)
+  }
+
+  /** The batch payloads holding every entry, in arrival order (the array is the memtable's own). */
+  records(): ReadonlyArray<Uint8Array> {
+    return this._records
+  }
+
+  /** The bytes of `records()`. */
+  get recordBytes(): number {
+    return this._recordBytes
+  }
+
+  private record(payload: Uint8Array): void {
+    this._records.push(payload)
+    this._recordBytes += payload.byteLength
+  }
+
+  private insert(key: string, seq: number, kind: Kind, record: Uint8Array, valueStart: number, valueEnd: number): void {
     const older = this.map.get(key)
     if (older === undefined) {
       this.keys.push(key)
       this.sorted = undefined
     }
-    this.map.set(key, new MemEntry(seq, kind, value, older))
-    this._bytes += key.length + value.byteLength + ENTRY_OVERHEAD
+    this.map.set(key, new MemEntry(seq, kind, record, valueStart, valueEnd, older))
+    this._bytes += key.length + (valueEnd - valueStart) + ENTRY_OVERHEAD
     this._entries++
     if (seq < this._minSeq) this._minSeq = seq
     if (seq > this._maxSeq) this._maxSeq = seq

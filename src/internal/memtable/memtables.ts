@@ -4,7 +4,7 @@
  * All operations are synchronous: the memtable lives on the JavaScript thread.
  */
 import { Context, Effect, Layer } from "effect"
-import type { Kind } from "../key/internalKey.js"
+import type { EncodedBatch } from "../wal/batchCodec.js"
 import type { MemEntry } from "./memEntry.js"
 import { Memtable as Table } from "./memtable.js"
 
@@ -12,7 +12,8 @@ export interface Memtables {
   readonly mutable: () => Table
   /** Immutable memtables, oldest first. */
   readonly immutables: () => ReadonlyArray<Table>
-  readonly add: (key: string, seq: number, kind: Kind, value: Uint8Array) => void
+  /** Adds a committed batch (first sequence `first`) to the mutable memtable. */
+  readonly addBatch: (batch: EncodedBatch, first: number) => void
   /** The newest visible version of `key` in any memtable (newest table first). */
   readonly get: (key: string, seq: number) => MemEntry | undefined
   /** Freezes the mutable memtable and starts a new one whose writes go to log `logNumber`. */
@@ -33,7 +34,7 @@ export const make: Effect.Effect<Memtables> = Effect.sync(() => {
   return Memtables.of({
     mutable: () => mutable,
     immutables: () => immutables,
-    add: (key, seq, kind, value) => mutable.add(key, seq, kind, value),
+    addBatch: (batch, first) => mutable.addBatch(batch, first),
     get: (key, seq) => {
       const found = mutable.get(key, seq)
       if (found !== undefined) return found

@@ -4,7 +4,7 @@
  * `kind (1 byte: 1 put, 0 delete) | varint key length | key | (put) varint value length | value`.
  *
  * Encoding writes keys and values straight from the caller's strings or bytes into one buffer;
- * the memtable keeps `subarray`s of it as the values (no second copy).
+ * the memtable keeps the buffer and each value's offsets in it (no second copy, no view per value).
  */
 import { Buffer } from "node:buffer"
 import { KIND_DELETE, KIND_PUT, type Kind } from "../key/internalKey.js"
@@ -27,7 +27,9 @@ export interface EncodedBatch {
   readonly payload: Buffer
   readonly keys: Array<string>
   readonly kinds: Array<Kind>
-  readonly values: Array<Uint8Array>
+  /** Per entry, where its value starts and ends in `payload` (equal for a delete). */
+  readonly valueStarts: Uint32Array
+  readonly valueEnds: Uint32Array
   /** Key and value bytes the user handed in. */
   readonly userBytes: number
 }
@@ -46,7 +48,8 @@ export const encodeBatch = (ops: ReadonlyArray<ResolvedOp>): EncodedBatch => {
   payload.writeUInt32LE(ops.length, 8)
   const keys = new Array<string>(ops.length)
   const kinds = new Array<Kind>(ops.length)
-  const values = new Array<Uint8Array>(ops.length)
+  const valueStarts = new Uint32Array(ops.length)
+  const valueEnds = new Uint32Array(ops.length)
   let userBytes = 0
   let off = BATCH_HEADER_SIZE
   for (let i = 0; i < ops.length; i++) {
@@ -66,13 +69,15 @@ export const encodeBatch = (ops: ReadonlyArray<ResolvedOp>): EncodedBatch => {
         payload.set(v, off)
         off += v.byteLength
       }
-      values[i] = payload.subarray(start, off)
+      valueStarts[i] = start
+      valueEnds[i] = off
       userBytes += op.valueLength
     } else {
-      values[i] = EMPTY
+      valueStarts[i] = off
+      valueEnds[i] = off
     }
   }
-  return { payload, keys, kinds, values, userBytes }
+  return { payload, keys, kinds, valueStarts, valueEnds, userBytes }
 }
 
 /** Stamps the batch's first sequence number into its header. */
