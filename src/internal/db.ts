@@ -32,7 +32,18 @@ import { makePointRead } from "./pointRead.js"
 import * as Recovery from "./recovery.js"
 import { makeScan } from "./scan.js"
 import * as Snapshots from "./snapshot.js"
-import { READ_OPTION_FIELDS, readOptions, reasonOf, resolveBatch, resolveBound, resolveDelete, resolveKey, resolvePut, resolveWriteOptions } from "./validate.js"
+import {
+  encodeOps,
+  READ_OPTION_FIELDS,
+  readOptions,
+  reasonOf,
+  resolveBatch,
+  resolveBound,
+  resolveDelete,
+  resolveKey,
+  resolvePut,
+  resolveWriteOptions
+} from "./validate.js"
 import { levelBytes, levelRawBytes } from "./version/version.js"
 import type { ResolvedOp } from "./wal/batchCodec.js"
 import { yieldToEventLoop } from "./realSleep.js"
@@ -229,14 +240,16 @@ const makeService: Effect.Effect<
       Effect.map(getMany(keys, options), (values) => values.map(Option.isSome))
 
     // Validation is pure, so it runs when the effect is built; the write runs when it is run.
-    // Keys and values are copied then (`validate.ts`), so later changes to the caller's buffers
-    // do not change what is written.
+    // Keys and values are copied then, into the batch payload (`validate.ts` `encodeOps`), so
+    // later changes to the caller's buffers do not change what is written.
     const put = (key: Bytes, value: Bytes, options?: WriteOptions): Effect.Effect<void, DbError> => {
       const o = resolveWriteOptions("put", options)
       if (o instanceof InvalidArgument) return Effect.fail(o)
       const op = resolvePut("put", key, value, resolved.maxKeySize, resolved.maxValueSize)
       if (op instanceof InvalidArgument) return Effect.fail(op)
-      return yieldingTo(writer.write([op], o.sync, metrics.put))
+      const batch = encodeOps("put", [op])
+      if (batch instanceof InvalidArgument) return Effect.fail(batch)
+      return yieldingTo(writer.write(batch, o.sync, metrics.put))
     }
 
     const del = (key: Bytes, options?: WriteOptions): Effect.Effect<void, DbError> => {
@@ -244,7 +257,9 @@ const makeService: Effect.Effect<
       if (o instanceof InvalidArgument) return Effect.fail(o)
       const op = resolveDelete("delete", key, resolved.maxKeySize)
       if (op instanceof InvalidArgument) return Effect.fail(op)
-      return yieldingTo(writer.write([op], o.sync, metrics.delete))
+      const batch = encodeOps("delete", [op])
+      if (batch instanceof InvalidArgument) return Effect.fail(batch)
+      return yieldingTo(writer.write(batch, o.sync, metrics.delete))
     }
 
     // Like `put`, the batch (a `WriteBatch` or a hand-built `{ ops }`) is read and its bytes copied
@@ -255,7 +270,9 @@ const makeService: Effect.Effect<
       const ops: Array<ResolvedOp> | InvalidArgument = resolveBatch("write", batch, resolved.maxKeySize, resolved.maxValueSize)
       if (ops instanceof InvalidArgument) return Effect.fail(ops)
       if (ops.length === 0) return Effect.suspend(() => (state.lifecycle.closed ? closed("write") : Effect.void))
-      return yieldingTo(writer.write(ops, o.sync, metrics.write), ops.length)
+      const encoded = encodeOps("write", ops)
+      if (encoded instanceof InvalidArgument) return Effect.fail(encoded)
+      return yieldingTo(writer.write(encoded, o.sync, metrics.write), ops.length)
     }
 
     const snapshot: Effect.Effect<Snapshot, DbError, Scope.Scope> = Effect.acquireRelease(

@@ -5,16 +5,16 @@
  * `InvalidArgument`.
  *
  * What the caller handed in is read once, when the operation's effect is built, and the engine
- * keeps its own copy: a key becomes a latin1 string, a byte value is copied (once, into Node's
- * buffer pool). A caller's buffer that is later overwritten, resized, shrunk, grown or detached
- * cannot change what is written.
+ * keeps its own copy: a key becomes a latin1 string, and a write's values are copied once, into
+ * the batch payload `encodeOps` lays out in the same step. A caller's buffer that is later
+ * overwritten, resized, shrunk, grown or detached cannot change what is written.
  */
 import { Buffer } from "node:buffer"
 import { types } from "node:util"
 import { InvalidArgument } from "../errors.js"
 import { KIND_DELETE, KIND_PUT } from "./key/internalKey.js"
 import { bytesToKey, stringToKey } from "./key/keyCodec.js"
-import type { ResolvedOp } from "./wal/batchCodec.js"
+import { encodeBatch, type EncodedBatch, type ResolvedOp } from "./wal/batchCodec.js"
 
 const describe = (x: unknown): string => {
   if (x === null) return "null"
@@ -120,28 +120,10 @@ const byteLengthOf: (bytes: Uint8Array) => number = (() => {
   return (bytes) => getter.call(bytes) as number
 })()
 
-const EMPTY = new Uint8Array(0)
-
 /**
- * The engine's own copy of `n` (= `byteLengthOf(bytes)`) bytes, or undefined for a view that
- * cannot be read (detached, out of bounds). The copy comes from Node's buffer pool (a fresh
- * `ArrayBuffer` per value costs ~1 µs); every byte of it is overwritten by `set`, which reads the
- * source's internal slots, with no caller code running between the length and the copy.
- */
-const copyBytes = (bytes: Uint8Array, n: number): Uint8Array | undefined => {
-  if (n === 0) return isUnusableView(bytes) ? undefined : EMPTY
-  try {
-    const copy = Buffer.allocUnsafe(n)
-    copy.set(bytes)
-    return copy
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * A put, validated: the key as its latin1 string, the value as a string (written as UTF-8) or a
- * private copy of the caller's bytes (the one copy validation makes).
+ * A put, validated: the key as its latin1 string, the value as a string (written as UTF-8) or the
+ * caller's bytes with their length, read now. The bytes are copied by `encodeOps`, in the same
+ * step (no effect runs between): the batch payload it lays out is the engine's copy.
  */
 export const resolvePut = (
   method: string,
@@ -161,9 +143,8 @@ export const resolvePut = (
   } else if (isBytes(value)) {
     n = byteLengthOf(value)
     if (n > maxValueSize) return tooLarge(method, n, maxValueSize)
-    const copy = copyBytes(value, n)
-    if (copy === undefined) return detached(method, "value")
-    v = copy
+    if (n === 0 && isUnusableView(value)) return detached(method, "value")
+    v = value
   } else {
     return new InvalidArgument({ method, description: `value must be a string or Uint8Array, got ${describe(value)}` })
   }
@@ -173,6 +154,27 @@ export const resolvePut = (
 
 const tooLarge = (method: string, n: number, maxValueSize: number) =>
   new InvalidArgument({ method, description: `value of ${n} bytes exceeds maxValueSize ${maxValueSize}` })
+
+/**
+ * The batch payload of validated operations: the engine's own copy of every key and value, laid
+ * out when the operation's effect is built. A value whose length is no longer the one validated (a
+ * getter of a later operation detached or resized its buffer) is refused; `set` reads a view's
+ * internal slots, so no caller code runs between that check and the copy.
+ */
+export const encodeOps = (method: string, ops: ReadonlyArray<ResolvedOp>): EncodedBatch | InvalidArgument => {
+  for (let i = 0; i < ops.length; i++) {
+    const v = ops[i]!.value
+    if (v !== undefined && typeof v !== "string" && byteLengthOf(v) !== ops[i]!.valueLength) {
+      const which = ops.length === 1 ? "value" : `batch operation ${i}: value`
+      return new InvalidArgument({ method, description: `${which} changed length while the batch was read (${ops[i]!.valueLength} bytes, then ${byteLengthOf(v)})` })
+    }
+  }
+  try {
+    return encodeBatch(ops)
+  } catch (e) {
+    return thrown(method, "a value", e)
+  }
+}
 
 export const resolveDelete = (method: string, key: unknown, maxKeySize: number): ResolvedOp | InvalidArgument => {
   const k = resolveKey(method, key, maxKeySize)

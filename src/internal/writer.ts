@@ -30,7 +30,7 @@ import { DbConfig } from "./dbConfig.js"
 import { realSleep } from "./realSleep.js"
 import { stallDecision, stallThresholds } from "./compaction/writeStall.js"
 import { KIND_DELETE } from "./key/internalKey.js"
-import { encodeBatch, type EncodedBatch, type ResolvedOp, setSequence } from "./wal/batchCodec.js"
+import { claimBatch, encodeBatch, type EncodedBatch, type ResolvedOp, setSequence } from "./wal/batchCodec.js"
 import type { Latency } from "./metrics/dbMetrics.js"
 
 const EMPTY = new Uint8Array(0)
@@ -45,8 +45,11 @@ interface Pending {
 }
 
 export interface Writer {
-  /** Commits `ops` as one batch; `latency` (sampled) times the write, group commit and stalls included. */
-  readonly write: (ops: ReadonlyArray<ResolvedOp>, sync: boolean, latency?: Latency) => Effect.Effect<void, DbError>
+  /**
+   * Commits `batch` (validate.ts `encodeOps`, or a copy of it if it was committed already: see
+   * `claimBatch`); `latency` (sampled) times the write, group commit and stalls included.
+   */
+  readonly write: (batch: EncodedBatch, sync: boolean, latency?: Latency) => Effect.Effect<void, DbError>
   /** Rotates the memtable if it holds anything (for `flush`). */
   readonly rotate: Effect.Effect<boolean, DbError>
   /** Deletes the keys no write touched since `written` began recording (for `deleteRange`). */
@@ -257,13 +260,13 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
    * Waits (a stall, a queued write's turn) stay interruptible; an interrupted queued write may
    * still be committed by the leader, as any write in flight may.
    */
-  const write = (ops: ReadonlyArray<ResolvedOp>, sync: boolean, latency?: Latency): Effect.Effect<void, DbError> =>
+  const write = (encoded: EncodedBatch, sync: boolean, latency?: Latency): Effect.Effect<void, DbError> =>
     Effect.uninterruptibleMask((restore) => Effect.suspend(() => {
       if (state.lifecycle.closed) return Effect.fail(new DbClosed({ method: "write" }))
       if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
       // -1 unless this write is one the sampled latency times.
       const start = latency === undefined ? -1 : latency.start()
-      const batch = encodeBatch(ops)
+      const batch = claimBatch(encoded)
       if (writing) {
         const done = Deferred.unsafeMake<void, DbError>(FiberId.none)
         queue.push({ batch, sync, done })

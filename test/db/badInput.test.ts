@@ -312,7 +312,22 @@ describe("bad input", () => {
           yield* failsWith(db.compactRange(detachedView), "stratadb/InvalidArgument")
           // A Uint8Array look-alike (prototype only) is not bytes.
           yield* failsWith(db.put("d", Object.create(Uint8Array.prototype) as Uint8Array), "stratadb/InvalidArgument")
+          // A later operation's getter that detaches, or shrinks, an earlier value's buffer while
+          // the batch is read: the value is no longer what was validated, the whole batch is refused.
+          const early = new ArrayBuffer(4)
+          const shrinking = resizable(8, 8)
+          for (const [value, change] of [
+            [new Uint8Array(early), () => structuredClone(early, { transfer: [early] })],
+            [new Uint8Array(shrinking), () => shrinking.resize(2)]
+          ] as const) {
+            const sneaky = [
+              { kind: "put", key: "early", value },
+              { kind: "put", get key() { change(); return "later" }, value: "v" }
+            ] as const
+            yield* failsWith(db.write(sneaky), "stratadb/InvalidArgument")
+          }
           assert.strictEqual(yield* lastSequence(db), before)
+          assert.isTrue(Option.isNone(yield* db.get("early")))
           assert.isTrue(Option.isNone(yield* db.get("d")))
         })
       )

@@ -32,6 +32,8 @@ export interface EncodedBatch {
   readonly valueEnds: Uint32Array
   /** Key and value bytes the user handed in. */
   readonly userBytes: number
+  /** A commit took this batch (see `claimBatch`). */
+  claimed: boolean
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0)
@@ -77,7 +79,21 @@ export const encodeBatch = (ops: ReadonlyArray<ResolvedOp>): EncodedBatch => {
       valueEnds[i] = off
     }
   }
-  return { payload, keys, kinds, valueStarts, valueEnds, userBytes }
+  return { payload, keys, kinds, valueStarts, valueEnds, userBytes, claimed: false }
+}
+
+/**
+ * The batch for one commit. A batch commits once: its payload takes the commit's sequence and the
+ * memtable keeps it. A write effect run again (a retry, a repeat) commits a copy of it.
+ */
+export const claimBatch = (batch: EncodedBatch): EncodedBatch => {
+  if (!batch.claimed) {
+    batch.claimed = true
+    return batch
+  }
+  const payload = allocPayload(batch.payload.byteLength)
+  payload.set(batch.payload)
+  return { ...batch, payload, claimed: true }
 }
 
 /** Stamps the batch's first sequence number into its header. */
