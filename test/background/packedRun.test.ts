@@ -48,20 +48,23 @@ const writeArb = fc.array(
 
 /**
  * `writes` into a memtable as the writer adds them: in batches (sizes from `cuts`, each at least
- * one write), sequences 1, 2, ... in order.
+ * one write), sequences 1, 2, ... in order. A batch whose cut is odd arrives as recovery adds a
+ * logged record instead: a payload outside the shared payload arena.
  */
 const memtableOf = (writes: ReadonlyArray<{ key: string; put: boolean; value: string }>, cuts: ReadonlyArray<number>) => {
   const table = new Memtable(1)
   let at = 0
   for (let c = 0; at < writes.length; c++) {
-    const size = Math.min(writes.length - at, 1 + (cuts[c % Math.max(1, cuts.length)] ?? 0))
+    const cut = cuts[c % Math.max(1, cuts.length)] ?? 0
+    const size = Math.min(writes.length - at, 1 + cut)
     const batch = encodeBatch(writes.slice(at, at + size).map((w) =>
       w.put
         ? { kind: KIND_PUT, key: w.key, value: Buffer.from(w.value, "latin1"), valueLength: w.value.length }
         : { kind: KIND_DELETE, key: w.key, value: undefined, valueLength: 0 }
     ))
     setSequence(batch.payload, at + 1)
-    table.addBatch(batch, at + 1)
+    if (cut % 2 === 1) table.addRecord(Uint8Array.from(batch.payload))
+    else table.addBatch(batch, at + 1)
     at += size
   }
   return table
@@ -81,15 +84,29 @@ describe("packed run", () => {
     { fastCheck: { numRuns: 200 } }
   )
 
-  it.effect("packs the memtable's batch payloads end to end, byte for byte, entries added one by one included", () =>
+  it.effect("packs where the payloads lie in shared memory, copying none; payloads outside it are copied into one shared buffer", () =>
     Effect.gen(function* () {
       const table = new Memtable(1)
       for (let i = 0; i < 1000; i++) table.add(`k${i}`, i + 1, KIND_PUT, new Uint8Array(100).fill(i & 255))
+      // Two payloads as recovery adds them (read from a log: not shared).
+      for (const seq of [1001, 1002]) {
+        const batch = encodeBatch([{ kind: KIND_PUT, key: `k${seq - 1}`, value: new Uint8Array(100).fill((seq - 1) & 255), valueLength: 100 }])
+        setSequence(batch.payload, seq)
+        table.addRecord(Uint8Array.from(batch.payload))
+      }
       const run = yield* packMemtable(table)
-      assert.strictEqual(run.recordEnds.length, 1000)
-      assert.strictEqual(run.records.byteLength, table.recordBytes)
-      assert.strictEqual(run.recordEnds[999], table.recordBytes)
-      assert.deepStrictEqual(Buffer.from(run.records), Buffer.concat(table.records()))
+      const payloads = table.records()
+      assert.strictEqual(run.records.length, 3 * 1002)
+      for (let i = 0; i < 1002; i++) {
+        const buffer = run.buffers[run.records[3 * i]!]!
+        assert.instanceOf(buffer, SharedArrayBuffer)
+        if (i < 1000) {
+          assert.strictEqual(buffer, payloads[i]!.buffer, "the payload's own chunk")
+          assert.strictEqual(run.records[3 * i + 1], payloads[i]!.byteOffset)
+        }
+        assert.isTrue(Buffer.from(buffer, run.records[3 * i + 1], run.records[3 * i + 2]).equals(payloads[i]!), `payload ${i}`)
+      }
+      assert.isAtMost(run.buffers.length, 3, "one entry per chunk, plus the copy")
       let n = 0
       forEachSorted(run, [], (key, _seq, _kind, value) => {
         const i = Number(key.slice(1))
@@ -97,6 +114,6 @@ describe("packed run", () => {
         assert.strictEqual(value[0], i & 255)
         n++
       })
-      assert.strictEqual(n, 1000)
+      assert.strictEqual(n, 1002)
     }))
 })

@@ -1,8 +1,11 @@
 /**
- * A memtable packed for a worker thread (the flush job's payload): the memtable's batch payloads
- * (the WAL records of its writes, doc/log_format.md) end to end, in one buffer that is transferred,
- * not copied. Packing is one copy of bytes the JS thread already laid out; the worker decodes the
- * payloads, sorts the entries and drops the versions no snapshot needs (`forEachSorted`).
+ * A memtable packed for a worker thread (the flush job's payload): where the memtable's batch
+ * payloads (the WAL records of its writes, doc/log_format.md) lie. They lie in the payload arena's
+ * `SharedArrayBuffer` chunks (internal/wal/payloadArena.ts), which the message shares with the
+ * worker: packing copies no payload byte, only notes each payload's chunk, offset and length. (A
+ * payload that is not in shared memory, as recovery's, read from a log, is copied into one shared
+ * buffer.) The worker decodes the payloads, sorts the entries and drops the versions no snapshot
+ * needs (`forEachSorted`).
  */
 import { Effect } from "effect"
 import type { Kind } from "../key/internalKey.js"
@@ -11,30 +14,60 @@ import { survives } from "../snapshotRetention.js"
 import { decodeBatch } from "../wal/batchCodec.js"
 
 export interface PackedRun {
-  /** The memtable's batch payloads end to end, in arrival order. */
-  readonly records: Uint8Array
-  /** Where each payload ends in `records`. */
-  readonly recordEnds: Uint32Array
+  /** The shared buffers the payloads lie in. */
+  readonly buffers: ReadonlyArray<SharedArrayBuffer>
+  /** Per payload, in arrival order: the index of its buffer, its byte offset and its length. */
+  readonly records: Uint32Array
 }
 
-/** Packs the memtable; the buffers to transfer are `transferList`'s. */
+/** Packs the memtable; the buffers to transfer are `transferList`'s (the shared ones are shared). */
 export const packMemtable = (table: Memtable): Effect.Effect<PackedRun> =>
   Effect.sync(() => {
     const payloads = table.records()
-    const records = new Uint8Array(table.recordBytes)
-    const recordEnds = new Uint32Array(payloads.length)
-    let offset = 0
+    const buffers: Array<SharedArrayBuffer> = []
+    const index = new Map<SharedArrayBuffer, number>()
+    const records = new Uint32Array(payloads.length * 3)
+    let last: ArrayBufferLike | undefined = undefined
+    let lastIndex = 0
+    // Payloads outside shared memory, copied into one shared buffer after the loop.
+    let unshared: Array<number> | undefined = undefined
+    let unsharedBytes = 0
     for (let i = 0; i < payloads.length; i++) {
-      records.set(payloads[i]!, offset)
-      offset += payloads[i]!.byteLength
-      recordEnds[i] = offset
+      const p = payloads[i]!
+      const buffer = p.buffer
+      if (buffer !== last) {
+        if (!(buffer instanceof SharedArrayBuffer)) {
+          ;(unshared ??= []).push(i)
+          records[3 * i + 1] = unsharedBytes
+          records[3 * i + 2] = p.byteLength
+          unsharedBytes += p.byteLength
+          continue
+        }
+        let at = index.get(buffer)
+        if (at === undefined) {
+          at = buffers.push(buffer) - 1
+          index.set(buffer, at)
+        }
+        last = buffer
+        lastIndex = at
+      }
+      records[3 * i] = lastIndex
+      records[3 * i + 1] = p.byteOffset
+      records[3 * i + 2] = p.byteLength
     }
-    return { records, recordEnds }
+    if (unshared !== undefined) {
+      const copy = new Uint8Array(new SharedArrayBuffer(unsharedBytes))
+      const at = buffers.push(copy.buffer as SharedArrayBuffer) - 1
+      for (const i of unshared) {
+        copy.set(payloads[i]!, records[3 * i + 1]!)
+        records[3 * i] = at
+      }
+    }
+    return { buffers, records }
   })
 
-/** The buffers of a packed run, to transfer with it. */
-export const transferList = (run: PackedRun): Array<ArrayBuffer> =>
-  [run.records.buffer as ArrayBuffer, run.recordEnds.buffer as ArrayBuffer]
+/** The buffers of a packed run to transfer with it (the shared ones travel shared). */
+export const transferList = (run: PackedRun): Array<ArrayBuffer> => [run.records.buffer as ArrayBuffer]
 
 /**
  * The run's entries in internal-key order (keys ascending, versions newest first), without the
@@ -50,16 +83,14 @@ export const forEachSorted = (
   const seqs: Array<number> = []
   const kinds: Array<Kind> = []
   const values: Array<Uint8Array> = []
-  let start = 0
-  for (let r = 0; r < run.recordEnds.length; r++) {
-    const end = run.recordEnds[r]!
-    decodeBatch(run.records.subarray(start, end), (key, seq, kind, value) => {
+  const { buffers, records } = run
+  for (let r = 0; r < records.length; r += 3) {
+    decodeBatch(new Uint8Array(buffers[records[r]!]!, records[r + 1]!, records[r + 2]!), (key, seq, kind, value) => {
       keys.push(key)
       seqs.push(seq)
       kinds.push(kind)
       values.push(value)
     })
-    start = end
   }
   const order = Array.from({ length: keys.length }, (_, i) => i)
   // Latin1 strings compare as their bytes do; sequences are unique.

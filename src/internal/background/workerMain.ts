@@ -34,7 +34,7 @@ const withStore = <A, E>(site: JobSite, use: (store: TableStore) => Effect.Effec
 const flush = (site: JobSite, run: PackedRun, snapshots: ReadonlyArray<number>, fileNumber: number) =>
   withStore(site, (store) =>
     Effect.gen(function* () {
-      if (run.recordEnds.length === 0) return undefined
+      if (run.records.length === 0) return undefined
       return yield* store.writeTable(fileNumber, (sink) =>
         Effect.suspend(() => {
           forEachSorted(run, snapshots, sink.add)
