@@ -14,19 +14,18 @@ import { MemEntry, visibleAt } from "./memEntry.js"
 
 /**
  * Bytes charged per entry on top of its key and value bytes: what an entry costs beyond them,
- * measured (Node 20, 40k puts of 16-byte keys and 100-byte values through `Db.put`, after a full
- * GC): 252 B of JS heap (the key string, the `MemEntry`, the value's view, the Map slot, the key
- * list) and 131 B of payload arena (the value's WAL payload: batch header, kind, varints, key,
- * value) = 383 B, so 267 B beyond the 116 of key and value. Charging it makes `writeBufferSize`
- * (and the memory budget's share of memtables) the memory a memtable really takes. Was 48, which
- * undercounted a memtable by 2.3x.
+ * measured for the costliest shape, a batch per entry (Node 20, 200k puts of 16-byte keys and
+ * 100-byte values, bench/experiments/memtableShapes.ts, after full GCs): 248 B of JS heap (the key
+ * string, the `MemEntry`, the Map slot, the view of its batch's payload in `records`) and 136 B of
+ * payload arena (batch header, kind, varints, key, value) = 384 B, so 268 B beyond the 116 of key
+ * and value. Entries of larger batches share one payload view, and cost less. Charging it makes
+ * `writeBufferSize` (and the memory budget's share of memtables) the memory a memtable really
+ * takes. Was 48, which undercounted a memtable by 2.3x.
  */
 export const ENTRY_OVERHEAD = 264
 
 export class Memtable {
   private readonly map = new Map<string, MemEntry>()
-  /** Distinct keys in insertion order. */
-  private readonly keys: Array<string> = []
   private sorted: Array<string> | undefined = undefined
   /** The batch payloads of every entry, in arrival order, and their bytes. */
   private readonly _records: Array<Uint8Array> = []
@@ -84,10 +83,7 @@ export class Memtable {
 
   private insert(key: string, seq: number, kind: Kind, record: Uint8Array, valueStart: number, valueEnd: number): void {
     const older = this.map.get(key)
-    if (older === undefined) {
-      this.keys.push(key)
-      this.sorted = undefined
-    }
+    if (older === undefined) this.sorted = undefined
     this.map.set(key, new MemEntry(seq, kind, record, valueStart, valueEnd, older))
     this._bytes += key.length + (valueEnd - valueStart) + ENTRY_OVERHEAD
     this._entries++
@@ -107,18 +103,18 @@ export class Memtable {
 
   /** Distinct keys sorted (cached until a new key is added); the array is never mutated later. */
   sortedKeys(): ReadonlyArray<string> {
-    if (this.sorted === undefined) this.sorted = this.keys.slice().sort()
+    if (this.sorted === undefined) this.sorted = Array.from(this.map.keys()).sort()
     return this.sorted
   }
 
-  /** Distinct keys in insertion order (a copy), for an incremental sort off the hot path. */
+  /** Distinct keys in insertion order (the map's own order; a copy), for an incremental sort off the hot path. */
   unsortedKeys(): ReadonlyArray<string> {
-    return this.keys.slice()
+    return Array.from(this.map.keys())
   }
 
   /** Installs a sorted key array computed elsewhere (only if no key arrived meanwhile). */
   setSortedKeys(sorted: Array<string>): void {
-    if (sorted.length === this.keys.length) this.sorted = sorted
+    if (sorted.length === this.map.size) this.sorted = sorted
   }
 
   get approximateBytes(): number {
@@ -128,7 +124,7 @@ export class Memtable {
     return this._entries
   }
   get distinctKeys(): number {
-    return this.keys.length
+    return this.map.size
   }
   get isEmpty(): boolean {
     return this._entries === 0
