@@ -11,7 +11,8 @@ import { forEachSorted, packMemtable } from "../../src/internal/background/packe
 import { KIND_DELETE, KIND_PUT, type Kind } from "../../src/internal/key/internalKey.js"
 import { Memtable } from "../../src/internal/memtable/memtable.js"
 import { neededBySnapshot } from "../../src/internal/snapshotRetention.js"
-import { encodeBatch, setSequence } from "../../src/internal/wal/batchCodec.js"
+import { encodeBatch, type ResolvedOp, setSequence } from "../../src/internal/wal/batchCodec.js"
+import { SHARED_MIN } from "../../src/internal/wal/payloadArena.js"
 
 type Row = readonly [key: string, seq: number, kind: Kind, value: string]
 
@@ -84,29 +85,40 @@ describe("packed run", () => {
     { fastCheck: { numRuns: 200 } }
   )
 
-  it.effect("packs where the payloads lie in shared memory, copying none; payloads outside it are copied into one shared buffer", () =>
+  it.effect("packs where batch payloads lie in shared memory, copying none; smaller or unshared payloads are copied into one shared buffer", () =>
     Effect.gen(function* () {
       const table = new Memtable(1)
-      for (let i = 0; i < 1000; i++) table.add(`k${i}`, i + 1, KIND_PUT, new Uint8Array(100).fill(i & 255))
-      // Two payloads as recovery adds them (read from a log: not shared).
-      for (const seq of [1001, 1002]) {
-        const batch = encodeBatch([{ kind: KIND_PUT, key: `k${seq - 1}`, value: new Uint8Array(100).fill((seq - 1) & 255), valueLength: 100 }])
-        setSequence(batch.payload, seq)
+      // 10 batches of 100 entries (12 KiB payloads: shared memory), then 2 payloads as recovery
+      // adds them (read from a log: not shared) and 3 single entries (small payloads: ordinary memory).
+      const put = (i: number): ResolvedOp => ({ kind: KIND_PUT, key: `k${i}`, value: new Uint8Array(100).fill(i & 255), valueLength: 100 })
+      for (let b = 0; b < 10; b++) {
+        const batch = encodeBatch(Array.from({ length: 100 }, (_, j) => put(b * 100 + j)))
+        assert.isAtLeast(batch.payload.byteLength, SHARED_MIN)
+        setSequence(batch.payload, b * 100 + 1)
+        table.addBatch(batch, b * 100 + 1)
+      }
+      for (const i of [1000, 1001]) {
+        const batch = encodeBatch([put(i)])
+        setSequence(batch.payload, i + 1)
         table.addRecord(Uint8Array.from(batch.payload))
       }
+      for (const i of [1002, 1003, 1004]) table.add(`k${i}`, i + 1, KIND_PUT, new Uint8Array(100).fill(i & 255))
       const run = yield* packMemtable(table)
       const payloads = table.records()
-      assert.strictEqual(run.records.length, 3 * 1002)
-      for (let i = 0; i < 1002; i++) {
+      assert.strictEqual(payloads.length, 15)
+      assert.strictEqual(run.records.length, 3 * 15)
+      for (let i = 0; i < 15; i++) {
         const buffer = run.buffers[run.records[3 * i]!]!
         assert.instanceOf(buffer, SharedArrayBuffer)
-        if (i < 1000) {
+        if (i < 10) {
           assert.strictEqual(buffer, payloads[i]!.buffer, "the payload's own chunk")
           assert.strictEqual(run.records[3 * i + 1], payloads[i]!.byteOffset)
+        } else {
+          assert.notStrictEqual(buffer, payloads[i]!.buffer, "a copy")
         }
         assert.isTrue(Buffer.from(buffer, run.records[3 * i + 1], run.records[3 * i + 2]).equals(payloads[i]!), `payload ${i}`)
       }
-      assert.isAtMost(run.buffers.length, 3, "one entry per chunk, plus the copy")
+      assert.isAtMost(run.buffers.length, 3, "a chunk or two, plus the copy")
       let n = 0
       forEachSorted(run, [], (key, _seq, _kind, value) => {
         const i = Number(key.slice(1))
@@ -114,6 +126,6 @@ describe("packed run", () => {
         assert.strictEqual(value[0], i & 255)
         n++
       })
-      assert.strictEqual(n, 1002)
+      assert.strictEqual(n, 1005)
     }))
 })

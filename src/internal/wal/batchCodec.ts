@@ -28,8 +28,8 @@ export interface EncodedBatch {
   readonly keys: Array<string>
   readonly kinds: Array<Kind>
   /** Per entry, where its value starts and ends in `payload` (equal for a delete). */
-  readonly valueStarts: Uint32Array
-  readonly valueEnds: Uint32Array
+  readonly valueStarts: Array<number>
+  readonly valueEnds: Array<number>
   /** Key and value bytes the user handed in. */
   readonly userBytes: number
   /** A commit took this batch (see `claimBatch`). */
@@ -50,8 +50,9 @@ export const encodeBatch = (ops: ReadonlyArray<ResolvedOp>): EncodedBatch => {
   payload.writeUInt32LE(ops.length, 8)
   const keys = new Array<string>(ops.length)
   const kinds = new Array<Kind>(ops.length)
-  const valueStarts = new Uint32Array(ops.length)
-  const valueEnds = new Uint32Array(ops.length)
+  // Plain arrays: a typed array costs more to make, and most batches hold one entry.
+  const valueStarts = new Array<number>(ops.length)
+  const valueEnds = new Array<number>(ops.length)
   let userBytes = 0
   let off = BATCH_HEADER_SIZE
   for (let i = 0; i < ops.length; i++) {
