@@ -1,8 +1,9 @@
 /**
  * An experiment (not the engine): what a flush's hand-off to the worker costs. Today the database's
- * thread packs the frozen memtable into flat arrays (`packMemtable`) and the worker sorts them
- * (`forEachSorted`). The alternative the issue names: send only the log's name, and let the worker
- * rebuild the run from the memtable's own log (read, decode, insert, sort). This measures both on
+ * thread notes where the frozen memtable's batch payloads lie (`packMemtable`; single puts' small
+ * payloads are copied into one shared buffer) and the worker decodes and sorts them
+ * (`forEachSorted`). The alternative: send only the log's name, and let the worker rebuild the run
+ * from the memtable's own log (read, decode, insert, sort). This measures both on
  * one thread, for a memtable of `writeBufferSize` (4 MiB) of db_bench puts, median of 9 rounds.
  *
  * Run: `node --import tsx bench/experiments/flushHandoff.ts`
