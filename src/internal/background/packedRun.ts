@@ -1,11 +1,11 @@
 /**
  * A memtable packed for a worker thread (the flush job's payload): where the memtable's batch
- * payloads (the WAL records of its writes, doc/log_format.md) lie. They lie in the payload arena's
- * `SharedArrayBuffer` chunks (internal/wal/payloadArena.ts), which the message shares with the
- * worker: packing copies no payload byte, only notes each payload's chunk, offset and length. (A
- * payload that is not in shared memory, as recovery's, read from a log, is copied into one shared
- * buffer.) The worker decodes the payloads, sorts the entries and drops the versions no snapshot
- * needs (`forEachSorted`).
+ * payloads (the WAL records of its writes, doc/log_format.md) lie. A batch's payload lies in the
+ * payload arena's `SharedArrayBuffer` chunks (internal/wal/payloadArena.ts), which the message
+ * shares with the worker: packing copies none of its bytes, only notes its chunk, offset and
+ * length. The payloads outside shared memory (single writes', and recovery's, read from a log) are
+ * copied into one shared buffer. The worker decodes the payloads, sorts the entries and drops the
+ * versions no snapshot needs (`forEachSorted`).
  */
 import { Effect } from "effect"
 import type { Kind } from "../key/internalKey.js"

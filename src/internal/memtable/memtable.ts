@@ -27,9 +27,8 @@ export const ENTRY_OVERHEAD = 264
 export class Memtable {
   private readonly map = new Map<string, MemEntry>()
   private sorted: Array<string> | undefined = undefined
-  /** The batch payloads of every entry, in arrival order, and their bytes. */
+  /** The batch payloads of every entry, in arrival order. */
   private readonly _records: Array<Uint8Array> = []
-  private _recordBytes = 0
   private _bytes = 0
   private _entries = 0
   private _minSeq = Number.POSITIVE_INFINITY
@@ -41,7 +40,7 @@ export class Memtable {
   /** Adds a committed batch whose first entry has sequence `first` (stamped in its payload). */
   addBatch(batch: Pick<EncodedBatch, "payload" | "keys" | "kinds" | "valueStarts" | "valueEnds">, first: number): void {
     const { payload, keys, kinds, valueStarts, valueEnds } = batch
-    this.record(payload)
+    this._records.push(payload)
     for (let i = 0; i < keys.length; i++) this.insert(keys[i]!, first + i, kinds[i]!, payload, valueStarts[i]!, valueEnds[i]!)
   }
 
@@ -55,7 +54,7 @@ export class Memtable {
       const start = value.byteLength === 0 ? 0 : value.byteOffset - payload.byteOffset
       this.insert(key, seq, kind, payload, start, start + value.byteLength)
     })
-    this.record(payload)
+    this._records.push(payload)
     return last
   }
 
@@ -69,16 +68,6 @@ export class Memtable {
   /** The batch payloads holding every entry, in arrival order (the array is the memtable's own). */
   records(): ReadonlyArray<Uint8Array> {
     return this._records
-  }
-
-  /** The bytes of `records()`. */
-  get recordBytes(): number {
-    return this._recordBytes
-  }
-
-  private record(payload: Uint8Array): void {
-    this._records.push(payload)
-    this._recordBytes += payload.byteLength
   }
 
   private insert(key: string, seq: number, kind: Kind, record: Uint8Array, valueStart: number, valueEnd: number): void {
