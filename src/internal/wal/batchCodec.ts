@@ -120,6 +120,17 @@ export { DecodeError }
 export const decodeBatch = (
   payload: Uint8Array,
   onEntry: (key: string, seq: number, kind: Kind, value: Uint8Array) => void
+): number =>
+  decodeEntries(payload, (key, seq, kind, valueStart, valueEnd) =>
+    onEntry(key, seq, kind, valueStart === valueEnd ? EMPTY : payload.subarray(valueStart, valueEnd)))
+
+/**
+ * `decodeBatch` without a view per value: each entry's value as its start and end offsets in
+ * `payload` (equal for a delete or an empty value).
+ */
+export const decodeEntries = (
+  payload: Uint8Array,
+  onEntry: (key: string, seq: number, kind: Kind, valueStart: number, valueEnd: number) => void
 ): number => {
   if (payload.byteLength < BATCH_HEADER_SIZE) throw new BatchFormatError("batch shorter than its header")
   const b = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
@@ -135,14 +146,14 @@ export const decodeBatch = (
     if (reader.pos + klen > b.length) throw new BatchFormatError("key runs past the batch")
     const key = b.latin1Slice(reader.pos, reader.pos + klen)
     reader.pos += klen
-    let value: Uint8Array = EMPTY
+    let valueStart = reader.pos
     if (kind === KIND_PUT) {
       const vlen = reader.varint()
       if (reader.pos + vlen > b.length) throw new BatchFormatError("value runs past the batch")
-      value = b.subarray(reader.pos, reader.pos + vlen)
+      valueStart = reader.pos
       reader.pos += vlen
     }
-    onEntry(key, first + i, kind, value)
+    onEntry(key, first + i, kind, valueStart, reader.pos)
   }
   if (reader.pos !== b.length) throw new BatchFormatError("bytes after the last entry")
   return first + count - 1
