@@ -4,7 +4,8 @@
  * - `inline`: on the database's own thread, in slices that yield to the foreground. Any
  *   `FileSystem`; always the case on `MemoryFileSystem`, so simulations stay deterministic.
  * - `worker`: in a Node worker thread, one per open database, started at its first job and closed
- *   with the database. The database's thread then only packs a memtable for a flush and waits; a
+ *   with the database, unless it is idle then: it is kept for the next database the process opens
+ *   (internal/background/spareWorker.ts). The database's thread then only packs a memtable for a flush and waits; a
  *   flush that comes while the thread is still loading runs inline instead (a compaction waits).
  *   Only where the file system is `NodeSyncFileSystem` (its files are the process's own); on any
  *   other, the work runs inline.

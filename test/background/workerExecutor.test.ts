@@ -14,6 +14,7 @@ import * as BackgroundWork from "../../src/BackgroundWork.js"
 import { Db } from "../../src/Db.js"
 import { isDbError } from "../../src/errors.js"
 import { BackgroundExecutor } from "../../src/internal/background/executor.js"
+import { releaseSpare } from "../../src/internal/background/spareWorker.js"
 import { workerLayer } from "../../src/internal/background/workerExecutor.js"
 import { DbConfig } from "../../src/internal/dbConfig.js"
 import { KIND_PUT } from "../../src/internal/key/internalKey.js"
@@ -73,6 +74,41 @@ describe("background work in a worker thread", () => {
         Effect.provide(Layer.merge(MemoryFileSystem.layer, BackgroundWork.worker))
       )
       assert.strictEqual(memory.backgroundWork, "inline")
+    }).pipe(Effect.provide(NodeSyncFileSystem.layer)), 60_000)
+
+  it.scoped("a closed database's idle worker serves the next database opened; one whose thread died while kept does not", () =>
+    Effect.gen(function* () {
+      const spawn = yield* realSpawn
+      const threads: Array<WorkerThreads.Worker> = []
+      // A spawn of its own: no other test's spare is taken here, and this one's is taken by no other.
+      const counting = (id: number) => {
+        const thread = spawn(id)
+        threads.push(thread)
+        return thread
+      }
+      const fill = (directory: string) =>
+        withDb({ directory, writeBufferSize: 64 * 1024 }, (db) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 3000; i++) yield* db.put(key(i), value(i))
+            yield* db.flush
+            // A compaction waits for the worker (flushes run inline while it loads): it is up at close.
+            yield* db.compactRange()
+            const stats = yield* db.stats
+            for (let i = 0; i < 3000; i += 7) assert.strictEqual(textOf(yield* db.get(key(i))), value(i).toString())
+            return stats
+          })).pipe(Effect.provide(nodeWith({ _tag: "worker", spawn: counting })))
+      const first = yield* fill(yield* tempDir)
+      assert.strictEqual(first.backgroundWork, "worker")
+      assert.strictEqual(threads.length, 1)
+      const second = yield* fill(yield* tempDir)
+      assert.isAbove(second.flushes, 1)
+      assert.strictEqual(threads.length, 1, "the second database took the first one's thread")
+      // The kept thread dies: the next database does not take it, and starts its own.
+      yield* Effect.promise(() => threads[0]!.terminate())
+      const third = yield* fill(yield* tempDir)
+      assert.isAbove(third.flushes, 1)
+      assert.isAbove(threads.length, 1)
+      releaseSpare()
     }).pipe(Effect.provide(NodeSyncFileSystem.layer)), 60_000)
 
   it.scoped("the README's way to keep background work inline on Node: BackgroundWork.inline provided closer to the database", () =>

@@ -11,9 +11,11 @@
  *
  * - A worker that dies, or whose job dies, is retired: the job fails with `BackgroundDefect` (the
  *   compactor keeps it as the background error) and the next job gets a fresh worker.
- * - Interrupting a job interrupts it in the worker, which removes the table it was writing. Closing
- *   the layer's scope closes the worker and waits for its thread to exit (the close of
- *   `@effect/platform-node`'s worker: a close message, then termination after 5 s).
+ * - Interrupting a job interrupts it in the worker, which removes the table it was writing.
+ * - Closing the layer's scope keeps an idle worker as the process's spare (spareWorker.ts) for the
+ *   next database: one with no job in flight and none ever interrupted. Any other worker is closed,
+ *   and the close waits for its thread to exit (the close of `@effect/platform-node`'s worker: a
+ *   close message, then termination after 5 s), so nothing of the database runs after it.
  */
 import * as Transferable from "@effect/platform/Transferable"
 import * as Worker from "@effect/platform/Worker"
@@ -30,6 +32,7 @@ import { writeMemtable } from "../flush.js"
 import { TableStore } from "../table/tableStore.js"
 import { BackgroundExecutor, type JobError } from "./executor.js"
 import { packMemtable, transferList } from "./packedRun.js"
+import { keepSpare, takeSpare } from "./spareWorker.js"
 import { decodeFailure, type JobSite, type WorkerEvent, type WorkerRequest } from "./workerProtocol.js"
 
 type BackgroundWorker = Worker.Worker<WorkerRequest, WorkerEvent, unknown>
@@ -44,7 +47,15 @@ interface Spawned {
   jobs: number
   /** Closing: the thread keeps the process alive until it exits. */
   closing: boolean
+  /** A job on it was interrupted: it may still be cleaning up, so it is never kept as the spare. */
+  interrupted: boolean
 }
+
+/**
+ * Compaction job ids, for the whole process: a worker kept as the spare serves databases one after
+ * another, and the worker keys a compaction's file-number queue by its id.
+ */
+let jobIds = 0
 
 /**
  * `job` with the thread kept referenced while it runs: an idle worker does not keep the process
@@ -53,9 +64,12 @@ interface Spawned {
 const busy = (spawned: Spawned) => <A, E>(job: Effect.Effect<A, E>): Effect.Effect<A, E> =>
   Effect.suspend(() => {
     if (spawned.jobs++ === 0) spawned.thread?.ref()
-    return Effect.ensuring(job, Effect.sync(() => {
-      if (--spawned.jobs === 0 && !spawned.closing) spawned.thread?.unref()
-    }))
+    return Effect.ensuring(
+      Effect.onInterrupt(job, () => Effect.sync(() => void (spawned.interrupted = true))),
+      Effect.sync(() => {
+        if (--spawned.jobs === 0 && !spawned.closing) spawned.thread?.unref()
+      })
+    )
   })
 
 /** A flush's packed run is transferred to the worker, not copied. */
@@ -66,9 +80,12 @@ const encode = (message: WorkerRequest) =>
 export const workerLayer = (
   spawn: (id: number) => WorkerThreads.Worker
 ): Layer.Layer<BackgroundExecutor, never, DbConfig | TableStore> =>
-  Layer.scoped(BackgroundExecutor, make).pipe(Layer.provide(NodeWorker.layer(spawn)))
+  Layer.scoped(BackgroundExecutor, make(spawn)).pipe(Layer.provide(NodeWorker.layer(spawn)))
 
-const make = Effect.gen(function* () {
+/** Closes a worker's scope from outside any fiber (a spare nobody took). */
+const closeDetached = (spawned: Spawned) => void Effect.runFork(Scope.close(spawned.scope, Exit.void))
+
+const make = (spawn: unknown) => Effect.gen(function* () {
   const config = yield* DbConfig
   const store = yield* TableStore
   const manager = yield* Worker.WorkerManager
@@ -77,7 +94,25 @@ const make = Effect.gen(function* () {
   const site: JobSite = { directory: config.directory, options: config.options }
   const spawnLock = yield* Effect.makeSemaphore(1)
   let current: Spawned | undefined = undefined
-  let jobIds = 0
+  /** Workers this executor started or took, not yet closed or kept as the spare. */
+  const owned = new Set<Spawned>()
+  /** Closes `spawned` (waits for its thread to exit). */
+  const close = (spawned: Spawned): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      owned.delete(spawned)
+      return Scope.close(spawned.scope, Exit.void)
+    })
+  // At close: the current worker becomes the spare if nothing of this database can run on it any
+  // more; every other worker is closed.
+  yield* Scope.addFinalizer(layerScope, Effect.suspend(() => {
+    const last = current
+    current = undefined
+    if (last !== undefined && !last.dead && last.jobs === 0 && !last.interrupted && owned.has(last)) {
+      owned.delete(last)
+      keepSpare(spawn, last, () => closeDetached(last))
+    }
+    return Effect.forEach([...owned], close, { discard: true })
+  }))
   /** A start runs in the background (`startInBackground`). */
   let starting = false
   /** How the last start in the background failed, until a job reports it or a start succeeds. */
@@ -93,10 +128,22 @@ const make = Effect.gen(function* () {
     const stale = current
     current = undefined
     return Effect.gen(function* () {
-      if (stale !== undefined) yield* Scope.close(stale.scope, Exit.void)
-      const scope = yield* Scope.fork(layerScope, ExecutionStrategy.sequential)
+      if (stale !== undefined) yield* close(stale)
+      const spare = takeSpare<Spawned>(spawn)
+      if (spare !== undefined) {
+        owned.add(spare)
+        if (!spare.dead) {
+          current = spare
+          startFailure = undefined
+          return spare
+        }
+        yield* close(spare)
+      }
+      // Its own scope, not the layer's: at close it may outlive this database as the spare.
+      const scope = yield* Scope.make(ExecutionStrategy.sequential)
       const stopped = yield* Deferred.make<never, unknown>()
-      const spawned: Spawned = { worker: undefined as unknown as BackgroundWorker, thread: undefined, scope, dead: false, jobs: 0, closing: false }
+      const spawned: Spawned = { worker: undefined as unknown as BackgroundWorker, thread: undefined, scope, dead: false, jobs: 0, closing: false, interrupted: false }
+      owned.add(spawned)
       const watched = (id: number) => {
         const thread = spawner(id) as WorkerThreads.Worker
         spawned.thread = thread
@@ -115,7 +162,7 @@ const make = Effect.gen(function* () {
           Scope.extend(scope)
         ),
         Deferred.await(stopped)
-      ).pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
+      ).pipe(Effect.onError(() => close(spawned)))
       spawned.worker = worker
       // Run first when the worker closes: the process waits for the thread to exit.
       yield* Scope.addFinalizer(scope, Effect.sync(() => {
@@ -147,7 +194,7 @@ const make = Effect.gen(function* () {
   const retire = (spawned: Spawned): Effect.Effect<void> =>
     Effect.suspend(() => {
       if (current === spawned) current = undefined
-      return Scope.close(spawned.scope, Exit.void)
+      return close(spawned)
     })
 
   /** Runs `job` on the current worker, or a fresh one (see `onSpawned`). */
