@@ -5,7 +5,7 @@ import { crc32 as zlibCrc32 } from "node:zlib"
 import { maskCrc } from "../../src/internal/format/crc.js"
 import { BLOCK_SIZE, FIRST, FULL, HEADER_SIZE, LAST, MIDDLE } from "../../src/internal/record/logFormat.js"
 import { readLog } from "../../src/internal/record/logReader.js"
-import { LogWriter } from "../../src/internal/record/logWriter.js"
+import { LogWriter, REUSED_FRAME_MAX } from "../../src/internal/record/logWriter.js"
 
 /** Deterministic bytes; `alphabet` bytes keep the reader's resync scan cheap in the every-offset test. */
 const payload = (n: number, seed: number, alphabet = false): Uint8Array => {
@@ -127,6 +127,39 @@ describe("LogWriter", () => {
     const tail = concat(...records.slice(2).map((r) => w.frame(r)))
     assert.isTrue(same(concat(head, tail), whole))
     assert.strictEqual(w.offset, whole.length)
+  })
+})
+
+describe("LogWriter.frameReusing", () => {
+  it.prop(
+    "frames every record as frame does, in its one reused buffer up to REUSED_FRAME_MAX, in a fresh one beyond",
+    [FastCheck.array(FastCheck.integer({ min: 0, max: 40 * BLOCK_SIZE }), { minLength: 1, maxLength: 12 }), FastCheck.integer({ min: 0, max: BLOCK_SIZE })],
+    ([lengths, start]) => {
+      const fresh = new LogWriter(start)
+      const reusing = new LogWriter(start)
+      let buffer: ArrayBufferLike | undefined = undefined
+      lengths.forEach((length, i) => {
+        const payload = Buffer.alloc(length, i + 1)
+        const expected = Buffer.from(fresh.frame(payload))
+        const got = reusing.frameReusing(payload)
+        assert.isTrue(Buffer.from(got).equals(expected), `record ${i} of ${length} bytes`)
+        // The same buffer while it is large enough (it grows, up to REUSED_FRAME_MAX).
+        if (buffer !== undefined && got.byteLength <= buffer.byteLength) assert.strictEqual(got.buffer, buffer, "the same buffer")
+        if (got.byteLength <= REUSED_FRAME_MAX) buffer = got.buffer
+        else assert.isTrue(got.buffer !== buffer, "a record past REUSED_FRAME_MAX gets its own buffer")
+      })
+      assert.strictEqual(reusing.offset, fresh.offset)
+    }
+  )
+
+  it("frames a record longer than REUSED_FRAME_MAX in a buffer of its own, and keeps the reused one small", () => {
+    const w = new LogWriter(0)
+    const small = w.frameReusing(Buffer.alloc(10, 1))
+    const large = w.frameReusing(Buffer.alloc(REUSED_FRAME_MAX + 1, 2))
+    assert.notStrictEqual(large.buffer, small.buffer)
+    const again = w.frameReusing(Buffer.alloc(10, 3))
+    assert.strictEqual(again.buffer, small.buffer)
+    assert.isAtMost(again.buffer.byteLength, REUSED_FRAME_MAX)
   })
 })
 

@@ -29,7 +29,10 @@ export interface PositionalReadFile {
 }
 
 export interface SyncAppendFile {
-  /** Writes all of `buffer` as `File.writeAll` would, synchronously. */
+  /**
+   * Writes all of `buffer` as `File.writeAll` would, synchronously; `buffer` is not kept after it
+   * returns (the WAL reuses it for the next record).
+   */
   readonly [SyncAppend]: (buffer: Uint8Array) => void
 }
 

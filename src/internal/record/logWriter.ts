@@ -27,8 +27,24 @@ const writeHeader = (
   out[at + 6] = type
 }
 
+/** The most bytes `frameReusing` frames into its kept buffer; a longer record gets its own. */
+export const REUSED_FRAME_MAX = 1024 * 1024
+
+const allocFresh = (size: number): Buffer => Buffer.allocUnsafe(size)
+
 export class LogWriter {
   private _offset: number
+  /** `frameReusing`'s buffer, grown as needed up to `REUSED_FRAME_MAX`. */
+  private scratch: Buffer | undefined = undefined
+  private readonly allocScratch = (size: number): Buffer => {
+    if (size > REUSED_FRAME_MAX) return allocFresh(size)
+    if (this.scratch === undefined || this.scratch.byteLength < size) {
+      let capacity = 64 * 1024
+      while (capacity < size) capacity *= 2
+      this.scratch = Buffer.allocUnsafeSlow(capacity)
+    }
+    return this.scratch.subarray(0, size)
+  }
 
   /** `initialFileOffset`: the current length of the file being appended to (0 for a new file). */
   constructor(initialFileOffset = 0) {
@@ -48,21 +64,35 @@ export class LogWriter {
    * append them all, in order, or discard this writer (the framing depends on the file offset).
    */
   frame(payload: Uint8Array): Uint8Array {
+    return this.frameWith(payload, allocFresh)
+  }
+
+  /**
+   * `frame`, into a buffer this writer keeps and reuses (up to `REUSED_FRAME_MAX` bytes): the bytes
+   * are valid until the next call, for a caller that writes them before it returns. Reusing the
+   * buffer spares a fresh allocation per record, whose first touch costs more than the copy (a
+   * page fault per 4 KiB: a quarter of a bulk load's framing time).
+   */
+  frameReusing(payload: Uint8Array): Uint8Array {
+    return this.frameWith(payload, this.allocScratch)
+  }
+
+  private frameWith(payload: Uint8Array, alloc: (size: number) => Buffer): Uint8Array {
     const length = payload.length
     const leftover = BLOCK_SIZE - (this._offset % BLOCK_SIZE)
     if (leftover >= HEADER_SIZE + length) {
       // The common case: one FULL fragment in the current block.
-      const out = Buffer.allocUnsafe(HEADER_SIZE + length)
+      const out = alloc(HEADER_SIZE + length)
       writeHeader(out, 0, FULL, payload, 0, length)
       out.set(payload, HEADER_SIZE)
       this._offset += HEADER_SIZE + length
       return out
     }
-    return this.frameFragments(payload)
+    return this.frameFragments(payload, alloc)
   }
 
   /** A record that needs block padding or more than one fragment. */
-  private frameFragments(payload: Uint8Array): Uint8Array {
+  private frameFragments(payload: Uint8Array, alloc: (size: number) => Buffer): Uint8Array {
     const length = payload.length
     const startBlockOffset = this._offset % BLOCK_SIZE
 
@@ -83,7 +113,7 @@ export class LogWriter {
     } while (left > 0)
 
     // Pass 2: padding, headers and payload slices.
-    const out = Buffer.allocUnsafe(total)
+    const out = alloc(total)
     let at = 0
     let consumed = 0
     let begin = true // not `consumed === 0`: a FIRST fragment may be empty (7 bytes left in a block)
