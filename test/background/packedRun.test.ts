@@ -7,12 +7,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { Buffer } from "node:buffer"
 import { Effect } from "effect"
 import { FastCheck as fc } from "effect"
-import { forEachSorted, packMemtable } from "../../src/internal/background/packedRun.js"
+import { forEachSorted, packMemtable, transferList } from "../../src/internal/background/packedRun.js"
 import { KIND_DELETE, KIND_PUT, type Kind } from "../../src/internal/key/internalKey.js"
 import { Memtable } from "../../src/internal/memtable/memtable.js"
 import { neededBySnapshot } from "../../src/internal/snapshotRetention.js"
 import { encodeBatch, type ResolvedOp, setSequence } from "../../src/internal/wal/batchCodec.js"
-import { SHARED_MIN } from "../../src/internal/wal/payloadArena.js"
 
 type Row = readonly [key: string, seq: number, kind: Kind, value: string]
 
@@ -85,15 +84,13 @@ describe("packed run", () => {
     { fastCheck: { numRuns: 200 } }
   )
 
-  it.effect("packs where batch payloads lie in shared memory, copying none; smaller or unshared payloads are copied into one shared buffer", () =>
+  it.effect("packs every payload, end to end in arrival order, into one buffer that the message moves to the worker", () =>
     Effect.gen(function* () {
       const table = new Memtable(1)
-      // 10 batches of 100 entries (12 KiB payloads: shared memory), then 2 payloads as recovery
-      // adds them (read from a log: not shared) and 3 single entries (small payloads: ordinary memory).
+      // 10 batches of 100 entries, then 2 payloads as recovery adds them (read from a log) and 3 single entries.
       const put = (i: number): ResolvedOp => ({ kind: KIND_PUT, key: `k${i}`, value: new Uint8Array(100).fill(i & 255), valueLength: 100 })
       for (let b = 0; b < 10; b++) {
         const batch = encodeBatch(Array.from({ length: 100 }, (_, j) => put(b * 100 + j)))
-        assert.isAtLeast(batch.payload.byteLength, SHARED_MIN)
         setSequence(batch.payload, b * 100 + 1)
         table.addBatch(batch, b * 100 + 1)
       }
@@ -106,19 +103,17 @@ describe("packed run", () => {
       const run = yield* packMemtable(table)
       const payloads = table.records()
       assert.strictEqual(payloads.length, 15)
-      assert.strictEqual(run.records.length, 3 * 15)
+      assert.strictEqual(run.records.length, 2 * 15)
+      let offset = 0
       for (let i = 0; i < 15; i++) {
-        const buffer = run.buffers[run.records[3 * i]!]!
-        assert.instanceOf(buffer, SharedArrayBuffer)
-        if (i < 10) {
-          assert.strictEqual(buffer, payloads[i]!.buffer, "the payload's own chunk")
-          assert.strictEqual(run.records[3 * i + 1], payloads[i]!.byteOffset)
-        } else {
-          assert.notStrictEqual(buffer, payloads[i]!.buffer, "a copy")
-        }
-        assert.isTrue(Buffer.from(buffer, run.records[3 * i + 1], run.records[3 * i + 2]).equals(payloads[i]!), `payload ${i}`)
+        assert.strictEqual(run.records[2 * i], offset, `payload ${i} follows the one before`)
+        assert.strictEqual(run.records[2 * i + 1], payloads[i]!.byteLength)
+        assert.notStrictEqual(run.buffer, payloads[i]!.buffer, "a copy: the memtable keeps its own")
+        assert.isTrue(Buffer.from(run.buffer, offset, payloads[i]!.byteLength).equals(payloads[i]!), `payload ${i}`)
+        offset += payloads[i]!.byteLength
       }
-      assert.isAtMost(run.buffers.length, 3, "a chunk or two, plus the copy")
+      assert.strictEqual(run.buffer.byteLength, offset)
+      assert.deepStrictEqual(transferList(run), [run.buffer, run.records.buffer])
       let n = 0
       forEachSorted(run, [], (key, _seq, _kind, value) => {
         const i = Number(key.slice(1))

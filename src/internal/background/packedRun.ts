@@ -1,11 +1,8 @@
 /**
- * A memtable packed for a worker thread (the flush job's payload): where the memtable's batch
- * payloads (the WAL records of its writes, doc/log_format.md) lie. A batch's payload lies in the
- * payload arena's `SharedArrayBuffer` chunks (internal/wal/payloadArena.ts), which the message
- * shares with the worker: packing copies none of its bytes, only notes its chunk, offset and
- * length. The payloads outside shared memory (single writes', and recovery's, read from a log) are
- * copied into one shared buffer. The worker decodes the payloads, sorts the entries and drops the
- * versions no snapshot needs (`forEachSorted`).
+ * A memtable packed for a worker thread (the flush job's payload): its batch payloads (the WAL
+ * records of its writes, doc/log_format.md) copied end to end into one buffer, which the message
+ * transfers to the worker (moved, not copied again). The worker decodes the payloads, sorts the
+ * entries and drops the versions no snapshot needs (`forEachSorted`).
  */
 import { Effect } from "effect"
 import type { Kind } from "../key/internalKey.js"
@@ -14,60 +11,31 @@ import { survives } from "../snapshotRetention.js"
 import { decodeBatch } from "../wal/batchCodec.js"
 
 export interface PackedRun {
-  /** The shared buffers the payloads lie in. */
-  readonly buffers: ReadonlyArray<SharedArrayBuffer>
-  /** Per payload, in arrival order: the index of its buffer, its byte offset and its length. */
+  /** The payloads, end to end, in arrival order. */
+  readonly buffer: ArrayBuffer
+  /** Per payload, in arrival order: its byte offset in `buffer` and its length. */
   readonly records: Uint32Array
 }
 
-/** Packs the memtable; the buffers to transfer are `transferList`'s (the shared ones are shared). */
+/** Packs the memtable: a copy of its payloads the message may move to the worker (`transferList`). */
 export const packMemtable = (table: Memtable): Effect.Effect<PackedRun> =>
   Effect.sync(() => {
     const payloads = table.records()
-    const buffers: Array<SharedArrayBuffer> = []
-    const index = new Map<SharedArrayBuffer, number>()
-    const records = new Uint32Array(payloads.length * 3)
-    let last: ArrayBufferLike | undefined = undefined
-    let lastIndex = 0
-    // Payloads outside shared memory, copied into one shared buffer after the loop.
-    let unshared: Array<number> | undefined = undefined
-    let unsharedBytes = 0
+    const records = new Uint32Array(payloads.length * 2)
+    let total = 0
     for (let i = 0; i < payloads.length; i++) {
-      const p = payloads[i]!
-      const buffer = p.buffer
-      if (buffer !== last) {
-        if (!(buffer instanceof SharedArrayBuffer)) {
-          ;(unshared ??= []).push(i)
-          records[3 * i + 1] = unsharedBytes
-          records[3 * i + 2] = p.byteLength
-          unsharedBytes += p.byteLength
-          continue
-        }
-        let at = index.get(buffer)
-        if (at === undefined) {
-          at = buffers.push(buffer) - 1
-          index.set(buffer, at)
-        }
-        last = buffer
-        lastIndex = at
-      }
-      records[3 * i] = lastIndex
-      records[3 * i + 1] = p.byteOffset
-      records[3 * i + 2] = p.byteLength
+      records[2 * i] = total
+      records[2 * i + 1] = payloads[i]!.byteLength
+      total += payloads[i]!.byteLength
     }
-    if (unshared !== undefined) {
-      const copy = new Uint8Array(new SharedArrayBuffer(unsharedBytes))
-      const at = buffers.push(copy.buffer as SharedArrayBuffer) - 1
-      for (const i of unshared) {
-        copy.set(payloads[i]!, records[3 * i + 1]!)
-        records[3 * i] = at
-      }
-    }
-    return { buffers, records }
+    const buffer = new ArrayBuffer(total)
+    const bytes = new Uint8Array(buffer)
+    for (let i = 0; i < payloads.length; i++) bytes.set(payloads[i]!, records[2 * i]!)
+    return { buffer, records }
   })
 
-/** The buffers of a packed run to transfer with it (the shared ones travel shared). */
-export const transferList = (run: PackedRun): Array<ArrayBuffer> => [run.records.buffer as ArrayBuffer]
+/** The buffers of a packed run, moved to the worker with the message. */
+export const transferList = (run: PackedRun): Array<ArrayBuffer> => [run.buffer, run.records.buffer as ArrayBuffer]
 
 /**
  * The run's entries in internal-key order (keys ascending, versions newest first), without the
@@ -83,9 +51,9 @@ export const forEachSorted = (
   const seqs: Array<number> = []
   const kinds: Array<Kind> = []
   const values: Array<Uint8Array> = []
-  const { buffers, records } = run
-  for (let r = 0; r < records.length; r += 3) {
-    decodeBatch(new Uint8Array(buffers[records[r]!]!, records[r + 1]!, records[r + 2]!), (key, seq, kind, value) => {
+  const { buffer, records } = run
+  for (let r = 0; r < records.length; r += 2) {
+    decodeBatch(new Uint8Array(buffer, records[r]!, records[r + 1]!), (key, seq, kind, value) => {
       keys.push(key)
       seqs.push(seq)
       kinds.push(kind)

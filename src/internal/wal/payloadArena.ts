@@ -5,21 +5,18 @@
  * memtables that used it. (Slices of Node's shared 8 KiB Buffer pool would pin pool slabs filled
  * with unrelated short-lived buffers, several times the memtable's own bytes.)
  *
- * The payloads of batches (`SHARED_MIN` bytes and more) lie in `SharedArrayBuffer` chunks: a flush
- * hands the worker thread such payloads where they lie (internal/background/packedRun.ts), neither
- * copied nor transferred. A payload's bytes never change once it is committed, and no chunk byte is
- * written twice. Smaller payloads (single writes) lie in ordinary chunks: making and filling a small
- * buffer over shared memory costs more (keylite's single puts ran 10 to 35% slower with every
- * payload shared), and the flush copies them, a few bytes each.
+ * Chunks are ordinary memory (`new ArrayBuffer`, which reuses memory freed earlier): a flush
+ * copies the frozen memtable's payloads into one buffer it hands to the worker thread
+ * (internal/background/packedRun.ts). Payloads once lay in `SharedArrayBuffer` chunks the worker
+ * read where they lay, but a shared buffer costs 2.8 ms a MiB to make here (fresh, zeroed pages
+ * every time) against 0.12 to 0.2 for an ordinary one, 14% of a bulk load's time on the database's
+ * thread; the copy at the flush costs a fraction of a millisecond a memtable.
  */
 import { Buffer } from "node:buffer"
 
 const CHUNK = 1024 * 1024
 /** Payloads larger than this get a buffer of their own. */
 const LARGE = 64 * 1024
-/** Payloads of at least this many bytes are laid out in shared memory. */
-export const SHARED_MIN = 4096
-
 /** Consecutive slices of 1 MiB chunks made by `make`. */
 class Arena {
   private chunk: Buffer
@@ -40,8 +37,7 @@ class Arena {
   }
 }
 
-const shared = new Arena((size) => Buffer.from(new SharedArrayBuffer(size)))
-const ordinary = new Arena((size) => Buffer.allocUnsafeSlow(size))
+const arena = new Arena((size) => Buffer.from(new ArrayBuffer(size)))
 
-/** A new, uninitialized buffer of `size` bytes for a payload (over a `SharedArrayBuffer` from `SHARED_MIN` bytes). */
-export const allocPayload = (size: number): Buffer => (size >= SHARED_MIN ? shared : ordinary).alloc(size)
+/** A new buffer of `size` bytes for a payload (its bytes are to be written before they are read). */
+export const allocPayload = (size: number): Buffer => arena.alloc(size)
