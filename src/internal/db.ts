@@ -132,9 +132,14 @@ const makeService: Effect.Effect<
     // (`flushOne` itself refuses after a background error.)
     // Metrics are published from here on; their last publish runs after the close below.
     yield* startPublishing(metrics, statsNow, state.counters)
-    const flushImmutables: Effect.Effect<void, DbError> = Effect.flatMap(compactor.flushOne, (flushed) =>
-      flushed ? flushImmutables : Effect.void
-    )
+    // Until none is left: one whose flush the background fibers began is waited for (their scopes
+    // close after this one).
+    const flushImmutables: Effect.Effect<void, DbError> = Effect.suspend(() => {
+      if (memtables.immutables().length === 0) return Effect.void
+      const seen = state.lifecycle.changes
+      return Effect.flatMap(compactor.flushOne, (flushed) =>
+        flushed ? flushImmutables : Effect.zipRight(state.lifecycle.awaitChangeSince(seen), flushImmutables))
+    })
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         state.lifecycle.closed = true

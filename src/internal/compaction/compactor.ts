@@ -54,16 +54,38 @@ export const make: Effect.Effect<
   const fs = yield* FileSystem
   const metrics = yield* DbMetricsTag
 
-  const flushLock = yield* Effect.makeSemaphore(1)
   const compactionLock = yield* Effect.makeSemaphore(1)
 
-  /** Flushes `oldest`, the first immutable memtable, into an L0 table, installs it, drops its log. */
-  const flushMemtable = (oldest: Memtable): Effect.Effect<void, DbError> =>
+  /**
+   * Immutable memtables whose flush has begun (its job runs, or it waits for its turn to install).
+   * With the worker executor two flushes run at once: the next memtable's table is built while the
+   * database's thread is busy with writes, before the one before it is installed (with one at a
+   * time the worker sat idle a third of a bulk load, its answer waiting for the thread to turn).
+   */
+  const begun = new Set<Memtable>()
+
+  /** Waits until `table` is the oldest immutable memtable: those frozen before it are installed. */
+  const awaitTurn = (table: Memtable): Effect.Effect<void, DbError> =>
+    Effect.suspend(function check(): Effect.Effect<void, DbError> {
+      if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
+      const seen = state.lifecycle.changes
+      if (memtables.immutables()[0] === table) return Effect.void
+      return Effect.zipRight(state.lifecycle.awaitChangeSince(seen), Effect.suspend(check))
+    })
+
+  /**
+   * Flushes `table`, an immutable memtable, into an L0 table, and once every memtable frozen before
+   * it is installed, installs it and drops its log. (A table built but never installed, after a
+   * failure before its turn, is named by no version: the next open removes it.)
+   */
+  const flushMemtable = (table: Memtable): Effect.Effect<void, DbError> =>
     Effect.gen(function* () {
       const start = metrics.flush.start()
-      const meta = yield* executor.flush(oldest, versions.newFileNumber, state.sequences.pinnedSequences())
+      const meta = yield* executor.flush(table, versions.newFileNumber, state.sequences.pinnedSequences())
+      yield* awaitTurn(table)
+      const oldest = table
       // The log after `oldest`'s, read now: the writer may have rotated while the table was written
-      // (only this flusher drops immutables, so `oldest` is still the first).
+      // (only the flushes drop immutables, oldest first, so `oldest` is still the first).
       const now = memtables.immutables()
       const nextLog = now[1]?.logNumber ?? memtables.mutable().logNumber
       yield* versions.logAndApply({
@@ -79,15 +101,16 @@ export const make: Effect.Effect<
       yield* Effect.annotateCurrentSpan({ tableBytes: meta?.size ?? 0 })
       yield* fs.remove(config.file(logFileName(oldest.logNumber))).pipe(Effect.ignore)
       state.lifecycle.notifyChange()
-    }).pipe(Effect.withSpan("stratadb.flush", { attributes: { entries: oldest.entries, logNumber: oldest.logNumber } }))
+    }).pipe(Effect.withSpan("stratadb.flush", { attributes: { entries: table.entries, logNumber: table.logNumber } }))
 
-  const flushOne: Effect.Effect<boolean, DbError> = flushLock.withPermits(1)(Effect.suspend(() => {
+  const flushOne: Effect.Effect<boolean, DbError> = Effect.suspend(() => {
     // After a background error no more work is done: its state on disk is not known.
     if (state.lifecycle.backgroundError !== undefined) return Effect.fail(state.lifecycle.backgroundError)
-    const oldest = memtables.immutables()[0]
-    if (oldest === undefined) return Effect.succeed(false)
-    return Effect.as(flushMemtable(oldest), true)
-  }))
+    const table = memtables.immutables().find((t) => !begun.has(t))
+    if (table === undefined) return Effect.succeed(false)
+    begun.add(table)
+    return Effect.as(flushMemtable(table), true).pipe(Effect.ensuring(Effect.sync(() => begun.delete(table))))
+  })
 
   /** The job on the executor (the flush fiber goes on beside it). */
   const runJob = (task: CompactionTask) =>
@@ -185,7 +208,6 @@ export const make: Effect.Effect<
    * fill memtables meanwhile. Each wakes on its own view of the work signal; a finished flush
    * raises it for the compaction fiber (L0 grew).
    */
-  const flushes = state.work.consumer()
   const compactions = state.work.consumer()
 
   const flushStep: Effect.Effect<boolean, DbError> = Effect.map(flushOne, (flushed) => {
@@ -199,7 +221,7 @@ export const make: Effect.Effect<
     return false
   })
 
-  const loop = (signal: typeof flushes, step: Effect.Effect<boolean, DbError>): Effect.Effect<never> =>
+  const loop = (signal: typeof compactions, step: Effect.Effect<boolean, DbError>): Effect.Effect<never> =>
     Effect.gen(function* () {
       while (true) {
         signal.lower()
@@ -227,7 +249,8 @@ export const make: Effect.Effect<
     })
   }
 
-  yield* Effect.forkScoped(loop(flushes, flushStep))
+  // Two flush fibers with a worker (see `begun`); one inline, where a second would only interleave.
+  for (let i = 0; i < (executor.kind === "worker" ? 2 : 1); i++) yield* Effect.forkScoped(loop(state.work.consumer(), flushStep))
   yield* Effect.forkScoped(loop(compactions, compactionStep))
 
   return Compactor.of({ flushOne, compactOne, compactRange, deleteObsoleteFiles })
