@@ -54,7 +54,7 @@ import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { KIND_DELETE, KIND_PUT, type Kind } from "../../src/internal/key/internalKey.js"
 import { Memtable } from "../../src/internal/memtable/memtable.js"
-import { encodeBatch, type EncodedBatch, type ResolvedOp } from "../../src/internal/wal/batchCodec.js"
+import { decodeEntries, encodeBatch, type EncodedBatch, type ResolvedOp } from "../../src/internal/wal/batchCodec.js"
 import { Rng } from "../random.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -433,8 +433,9 @@ const makeMapShape = (): Shape => {
 
 const makeArenaShape = (arena: ArenaMemtable = new ArenaMemtable()): Shape => ({
   apply(batch, first) {
-    const { payload, keys, kinds, valueStarts, valueEnds } = batch
-    for (let i = 0; i < keys.length; i++) arena.add(keys[i]!, first + i, kinds[i]!, payload.subarray(valueStarts[i]!, valueEnds[i]!))
+    const { payload } = batch
+    let i = 0
+    decodeEntries(payload, (key, _seq, kind, valueStart, valueEnd) => arena.add(key, first + i++, kind, payload.subarray(valueStart, valueEnd)))
   },
   getValue(key, seq) {
     const node = arena.get(key, seq)

@@ -219,10 +219,8 @@ export const makeWriter: Effect.Effect<Writer, never, DbConfig | DbStateTag | Wa
     })
 
   const apply = (batch: EncodedBatch, first: number) => {
-    const { keys, kinds } = batch
+    const { keys, deletes } = batch
     memtables.addBatch(batch, first)
-    let deletes = 0
-    for (let i = 0; i < kinds.length; i++) if (kinds[i] === KIND_DELETE) deletes++
     state.counters.puts += keys.length - deletes
     state.counters.deletes += deletes
     if (watchers.size > 0) for (const w of watchers) for (const k of keys) w.add(k)

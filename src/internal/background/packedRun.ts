@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import type { Kind } from "../key/internalKey.js"
 import type { Memtable } from "../memtable/memtable.js"
 import { survives } from "../snapshotRetention.js"
-import { decodeBatch } from "../wal/batchCodec.js"
+import { decodeEntries } from "../wal/batchCodec.js"
 
 export interface PackedRun {
   /** The payloads, end to end, in arrival order. */
@@ -40,7 +40,7 @@ export const transferList = (run: PackedRun): Array<ArrayBuffer> => [run.buffer,
 /**
  * The run's entries in internal-key order (keys ascending, versions newest first), without the
  * versions no snapshot in `snapshots` (ascending) needs: what a flush writes. Throws what
- * `decodeBatch` throws on a payload that does not parse (a defect: the memtable's own bytes).
+ * `decodeEntries` throws on a payload that does not parse (a defect: the memtable's own bytes).
  */
 export const forEachSorted = (
   run: PackedRun,
@@ -50,14 +50,19 @@ export const forEachSorted = (
   const keys: Array<string> = []
   const seqs: Array<number> = []
   const kinds: Array<Kind> = []
-  const values: Array<Uint8Array> = []
+  // Where each value lies in `buffer`: its view is made as it is handed on (short-lived, not kept
+  // through the sort by the thousand).
+  const starts: Array<number> = []
+  const ends: Array<number> = []
   const { buffer, records } = run
   for (let r = 0; r < records.length; r += 2) {
-    decodeBatch(new Uint8Array(buffer, records[r]!, records[r + 1]!), (key, seq, kind, value) => {
+    const at = records[r]!
+    decodeEntries(new Uint8Array(buffer, at, records[r + 1]!), (key, seq, kind, valueStart, valueEnd) => {
       keys.push(key)
       seqs.push(seq)
       kinds.push(kind)
-      values.push(value)
+      starts.push(at + valueStart)
+      ends.push(at + valueEnd)
     })
   }
   const order = Array.from({ length: keys.length }, (_, i) => i)
@@ -71,7 +76,7 @@ export const forEachSorted = (
       newer = Number.POSITIVE_INFINITY
     }
     const seq = seqs[i]!
-    if (survives(seq, newer, snapshots)) f(key, seq, kinds[i]!, values[i]!)
+    if (survives(seq, newer, snapshots)) f(key, seq, kinds[i]!, new Uint8Array(buffer, starts[i]!, ends[i]! - starts[i]!))
     newer = seq
   }
 }

@@ -4,7 +4,7 @@
  * `kind (1 byte: 1 put, 0 delete) | varint key length | key | (put) varint value length | value`.
  *
  * Encoding writes keys and values straight from the caller's strings or bytes into one buffer;
- * the memtable keeps the buffer and each value's offsets in it (no second copy, no view per value).
+ * the memtable keeps the buffer and decodes it when a read needs its entries (no second copy).
  */
 import { Buffer } from "node:buffer"
 import { KIND_DELETE, KIND_PUT, type Kind } from "../key/internalKey.js"
@@ -22,14 +22,13 @@ export interface ResolvedOp {
   readonly valueLength: number
 }
 
-/** A batch laid out in its WAL payload, with the memtable's view of each entry. */
+/** A batch laid out in its WAL payload. */
 export interface EncodedBatch {
   readonly payload: Buffer
+  /** Each entry's key, in order (their count is the batch's). */
   readonly keys: Array<string>
-  readonly kinds: Array<Kind>
-  /** Per entry, where its value starts and ends in `payload` (equal for a delete). */
-  readonly valueStarts: Array<number>
-  readonly valueEnds: Array<number>
+  /** How many of the entries are deletes. */
+  readonly deletes: number
   /** Key and value bytes the user handed in. */
   readonly userBytes: number
   /** A commit took this batch (see `claimBatch`). */
@@ -49,10 +48,7 @@ export const encodeBatch = (ops: ReadonlyArray<ResolvedOp>): EncodedBatch => {
   payload.fill(0, 0, 8)
   payload.writeUInt32LE(ops.length, 8)
   const keys = new Array<string>(ops.length)
-  const kinds = new Array<Kind>(ops.length)
-  // Plain arrays: a typed array costs more to make, and most batches hold one entry.
-  const valueStarts = new Array<number>(ops.length)
-  const valueEnds = new Array<number>(ops.length)
+  let deletes = 0
   let userBytes = 0
   let off = BATCH_HEADER_SIZE
   for (let i = 0; i < ops.length; i++) {
@@ -61,26 +57,19 @@ export const encodeBatch = (ops: ReadonlyArray<ResolvedOp>): EncodedBatch => {
     off = encodeVarint(payload, off, op.key.length)
     off += payload.latin1Write(op.key, off)
     keys[i] = op.key
-    kinds[i] = op.kind
     userBytes += op.key.length
     if (op.kind === KIND_PUT) {
       off = encodeVarint(payload, off, op.valueLength)
-      const start = off
       const v = op.value!
       if (typeof v === "string") off += payload.utf8Write(v, off)
       else {
         payload.set(v, off)
         off += v.byteLength
       }
-      valueStarts[i] = start
-      valueEnds[i] = off
       userBytes += op.valueLength
-    } else {
-      valueStarts[i] = off
-      valueEnds[i] = off
-    }
+    } else deletes++
   }
-  return { payload, keys, kinds, valueStarts, valueEnds, userBytes, claimed: false }
+  return { payload, keys, deletes, userBytes, claimed: false }
 }
 
 /**
