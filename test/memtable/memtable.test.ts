@@ -1,5 +1,6 @@
 /**
- * The memtable decodes committed batches into its map only when a read needs them: every read
+ * The memtable decodes large committed batches into its map only when a read needs them (small
+ * ones at once, `EAGER_BATCH_MAX`; batches here straddle it): every read
  * (point reads at any sequence, version chains, the sorted and unsorted key lists, the distinct key
  * count) sees every batch added before it, whether it came as a committed batch, as a logged record
  * (recovery) or on its own, and reads interleaved with adds see what a model of all versions sees.
@@ -8,7 +9,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Buffer } from "node:buffer"
 import { FastCheck as fc } from "effect"
 import { KIND_DELETE, KIND_PUT, type Kind } from "../../src/internal/key/internalKey.js"
-import { ENTRY_OVERHEAD, Memtable } from "../../src/internal/memtable/memtable.js"
+import { EAGER_BATCH_MAX, ENTRY_OVERHEAD, Memtable } from "../../src/internal/memtable/memtable.js"
 import { encodeBatch, setSequence } from "../../src/internal/wal/batchCodec.js"
 
 interface Version {
@@ -21,7 +22,7 @@ interface Version {
 const stepArb = fc.oneof(
   fc.record({
     _tag: fc.constantFrom("batch" as const, "record" as const, "single" as const),
-    ops: fc.array(fc.record({ key: fc.constantFrom("a", "b", "c", "d", "\u00ff", ""), put: fc.boolean(), value: fc.string({ maxLength: 8 }) }), { minLength: 1, maxLength: 6 })
+    ops: fc.array(fc.record({ key: fc.constantFrom("a", "b", "c", "d", "\u00ff", ""), put: fc.boolean(), value: fc.string({ maxLength: 8 }) }), { minLength: 1, maxLength: 2 * EAGER_BATCH_MAX })
   }),
   fc.record({ _tag: fc.constant("read" as const), at: fc.nat({ max: 60 }) })
 )

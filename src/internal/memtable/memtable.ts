@@ -8,12 +8,14 @@
  * the payloads (its values are views into them anyway): a flush on the worker sends them as they
  * are (internal/background/packedRun.ts) instead of walking the map.
  *
- * The map is built lazily: a committed batch is only noted (its payload, its counts); the first
+ * A large batch goes into the map lazily: it is only noted (its payload, its counts); the first
  * read after it (a point read, an iterator, the inline flush) decodes the payloads not yet in the
- * map and inserts their entries. Writes that no read follows before the flush (a bulk load) never
+ * map and inserts their entries. Batches that no read follows before the flush (a bulk load) never
  * make a key string, a `MemEntry` or a map slot on the database's thread: the worker decodes and
  * sorts the payloads. A fillbatch-like load spent about a fifth of its time on the database's
- * thread inserting into the map and collecting what it kept alive.
+ * thread inserting into the map and collecting what it kept alive. A small batch (a single put)
+ * goes in at once, as the writer's own work: deferred, a reader interleaved with
+ * writers (readwhilewriting, keylite) would do the inserts of every write since its last read.
  */
 import type { Kind } from "../key/internalKey.js"
 import { decodeEntries, encodeBatch, type EncodedBatch, setSequence } from "../wal/batchCodec.js"
@@ -30,6 +32,9 @@ import { MemEntry, visibleAt } from "./memEntry.js"
  * takes. Was 48, which undercounted a memtable by 2.3x.
  */
 export const ENTRY_OVERHEAD = 264
+
+/** Batches of at most this many entries go into the map when added; larger ones at the next read. */
+export const EAGER_BATCH_MAX = 16
 
 export class Memtable {
   private readonly map = new Map<string, MemEntry>()
@@ -48,11 +53,12 @@ export class Memtable {
 
   /**
    * Adds a committed batch whose first entry has sequence `first` (stamped in its payload, where
-   * the entries are decoded from when a read needs them).
+   * the entries are decoded from: now for a small batch, else when a read needs them).
    */
   addBatch(batch: Pick<EncodedBatch, "payload" | "keys" | "userBytes">, first: number): void {
     this._records.push(batch.payload)
     this.count(batch.keys.length, batch.userBytes, first)
+    if (batch.keys.length <= EAGER_BATCH_MAX) this.index()
   }
 
   /**
