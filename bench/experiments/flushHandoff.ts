@@ -1,7 +1,7 @@
 /**
  * An experiment (not the engine): what a flush's hand-off to the worker costs. Today the database's
- * thread notes where the frozen memtable's batch payloads lie (`packMemtable`; single puts' small
- * payloads are copied into one shared buffer) and the worker decodes and sorts them
+ * thread copies the frozen memtable's batch payloads end to end into one buffer it moves to the
+ * worker (`packMemtable`), and the worker decodes and sorts them
  * (`forEachSorted`). The alternative: send only the log's name, and let the worker rebuild the run
  * from the memtable's own log (read, decode, insert, sort). This measures both on
  * one thread, for a memtable of `writeBufferSize` (4 MiB) of db_bench puts, median of 9 rounds.
