@@ -26,7 +26,7 @@ import { Recovered } from "../recovery.js"
 import { DbMetricsTag } from "../metrics/dbMetrics.js"
 
 export interface Compactor {
-  /** Flushes the oldest immutable memtable; false when there is none. */
+  /** Flushes the oldest immutable memtable whose flush has not begun; false when there is none. */
   readonly flushOne: Effect.Effect<boolean, DbError>
   /** Runs one compaction the policy asks for; false when there is nothing to do. */
   readonly compactOne: Effect.Effect<boolean, DbError>
@@ -83,9 +83,8 @@ export const make: Effect.Effect<
       const start = metrics.flush.start()
       const meta = yield* executor.flush(table, versions.newFileNumber, state.sequences.pinnedSequences())
       yield* awaitTurn(table)
-      const oldest = table
-      // The log after `oldest`'s, read now: the writer may have rotated while the table was written
-      // (only the flushes drop immutables, oldest first, so `oldest` is still the first).
+      // The log after `table`'s, read now: the writer may have rotated while the table was written
+      // (only the flushes drop immutables, oldest first, so `table` is still the first).
       const now = memtables.immutables()
       const nextLog = now[1]?.logNumber ?? memtables.mutable().logNumber
       yield* versions.logAndApply({
@@ -93,13 +92,13 @@ export const make: Effect.Effect<
         logNumber: nextLog,
         lastSequence: state.sequences.last
       })
-      memtables.dropOldestImmutable(oldest)
+      memtables.dropOldestImmutable(table)
       state.counters.flushes++
       metrics.flush.record(start)
       state.counters.flushBytesWritten += meta?.size ?? 0
       addAtLevel(state.counters.levelBytesWritten, 0, meta?.size ?? 0)
       yield* Effect.annotateCurrentSpan({ tableBytes: meta?.size ?? 0 })
-      yield* fs.remove(config.file(logFileName(oldest.logNumber))).pipe(Effect.ignore)
+      yield* fs.remove(config.file(logFileName(table.logNumber))).pipe(Effect.ignore)
       state.lifecycle.notifyChange()
     }).pipe(Effect.withSpan("stratadb.flush", { attributes: { entries: table.entries, logNumber: table.logNumber } }))
 

@@ -17,27 +17,21 @@ import { Buffer } from "node:buffer"
 const CHUNK = 1024 * 1024
 /** Payloads larger than this get a buffer of their own. */
 const LARGE = 64 * 1024
-/** Consecutive slices of 1 MiB chunks made by `make`. */
-class Arena {
-  private chunk: Buffer
-  private used = 0
-  constructor(private readonly make: (size: number) => Buffer) {
-    this.chunk = make(CHUNK)
-  }
-  alloc(size: number): Buffer {
-    if (size > LARGE) return this.make(size)
-    if (this.used + size > CHUNK) {
-      this.chunk = this.make(CHUNK)
-      this.used = 0
-    }
-    const start = this.used
-    // Keep slices 8-byte aligned.
-    this.used = (this.used + size + 7) & ~7
-    return this.chunk.subarray(start, start + size)
-  }
-}
 
-const arena = new Arena((size) => Buffer.from(new ArrayBuffer(size)))
+const ordinaryBuffer = (size: number): Buffer => Buffer.from(new ArrayBuffer(size))
+
+let chunk = ordinaryBuffer(CHUNK)
+let used = 0
 
 /** A new buffer of `size` bytes for a payload (its bytes are to be written before they are read). */
-export const allocPayload = (size: number): Buffer => arena.alloc(size)
+export const allocPayload = (size: number): Buffer => {
+  if (size > LARGE) return ordinaryBuffer(size)
+  if (used + size > CHUNK) {
+    chunk = ordinaryBuffer(CHUNK)
+    used = 0
+  }
+  const start = used
+  // Keep slices 8-byte aligned.
+  used = (used + size + 7) & ~7
+  return chunk.subarray(start, start + size)
+}

@@ -82,14 +82,13 @@ export const make: Effect.Effect<Wal, never, DbConfig | FileSystem | Scope.Scope
   const append = (payloads: ReadonlyArray<Uint8Array>): undefined | PlatformError | Effect.Effect<void, PlatformError> => {
     const f = file
     if (f === undefined) return Effect.dieMessage("wal not open")
-    if (syncFile === undefined) {
-      const framed = payloads.length === 1 ? writer.frame(payloads[0]!) : Buffer.concat(payloads.map((p) => writer.frame(p)))
-      written += framed.byteLength
-      return f.writeAll(framed)
-    }
-    // Written before this returns: the writer's reused buffer will do (no fresh memory per record).
-    const framed = payloads.length === 1 ? writer.frameReusing(payloads[0]!) : Buffer.concat(payloads.map((p) => writer.frame(p)))
+    // A lone record appended synchronously is written before this returns: the writer's reused
+    // buffer will do (no fresh memory per record).
+    const framed = payloads.length > 1
+      ? Buffer.concat(payloads.map((p) => writer.frame(p)))
+      : syncFile === undefined ? writer.frame(payloads[0]!) : writer.frameReusing(payloads[0]!)
     written += framed.byteLength
+    if (syncFile === undefined) return f.writeAll(framed)
     try {
       syncFile[SyncAppend](framed)
       return undefined
